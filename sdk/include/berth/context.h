@@ -1,0 +1,45 @@
+#pragma once
+/// berth/context.h — what the host gives a plugin in Plugin::configure(): its name, its
+/// prefix, its own settings from conf/plugins.d/<name>.properties and its logger.
+///
+///     void configure(berth::Context& ctx) override {
+///         greeting_ = ctx.getString("greeting", "Hello");
+///         maxItems_ = ctx.getInt("max_items", 100);   // "max_items = ten" → configure fails, naming the key
+///         ctx.logger().information("configured");
+///     }
+///
+/// The context stays valid until the plugin is destroyed.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace Poco {
+class Logger;
+}
+
+namespace berth {
+inline namespace v1 {
+
+class Context {
+  public:
+    virtual ~Context();
+
+    virtual const std::string& pluginName() const noexcept = 0;
+    /// The URL prefix the plugin's routes are served under, e.g. "/hello".
+    virtual const std::string& prefix() const noexcept = 0;
+
+    /// Keys are the plugin's own, without any prefix ("greeting", not "hello.greeting").
+    virtual bool has(std::string_view key) const = 0;
+    virtual std::string getString(std::string_view key, std::string_view fallback = {}) const = 0;
+    /// Throw std::invalid_argument naming the key and file when the value has the wrong type.
+    virtual std::int64_t getInt(std::string_view key, std::int64_t fallback) const = 0;
+    virtual double getDouble(std::string_view key, double fallback) const = 0;
+    virtual bool getBool(std::string_view key, bool fallback) const = 0;
+
+    /// Poco logger "berth.<plugin name>".
+    virtual Poco::Logger& logger() const = 0;
+};
+
+}  // namespace v1
+}  // namespace berth

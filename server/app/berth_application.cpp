@@ -1,0 +1,172 @@
+#include "berth_application.h"
+
+#include <Poco/Exception.h>
+#include <Poco/File.h>
+#include <Poco/Logger.h>
+#include <Poco/Path.h>
+#include <Poco/Util/HelpFormatter.h>
+#include <Poco/Util/Option.h>
+#include <Poco/Util/OptionSet.h>
+#include <Poco/Util/PropertyFileConfiguration.h>
+#include <iostream>
+
+#include "../http/pipeline.h"
+#include "../http/poco_transport.h"
+#include "../http/route_table.h"
+#include "../plugin/plugin_manager.h"
+#include "berth/plugin.h"
+#include "server_config.h"
+
+namespace berth::server {
+namespace {
+
+constexpr const char* kDefaultConfig = "conf/berth.properties";
+constexpr int kLowerPriority = 10;  // below berth.properties (0): the logging file never overrides it
+
+}  // namespace
+
+BerthApplication::BerthApplication(std::string launchDir) : launchDir_(std::move(launchDir)) {
+    setUnixOptions(true);
+}
+
+void BerthApplication::defineOptions(Poco::Util::OptionSet& options) {
+    ServerApplication::defineOptions(options);  // --daemon, --pidfile, --umask
+    options.addOption(Poco::Util::Option("help", "h", "print this help and exit"));
+    options.addOption(Poco::Util::Option("version", "v", "print the version and exit"));
+    options.addOption(
+        Poco::Util::Option("config", "c", "the server configuration (default conf/berth.properties)")
+            .required(false)
+            .repeatable(false)
+            .argument("FILE"));
+    options.addOption(Poco::Util::Option("check-config", "",
+                                         "validate the configuration and every plugin file, print each "
+                                         "problem, and exit non-zero if there is any"));
+}
+
+void BerthApplication::handleOption(const std::string& name, const std::string& value) {
+    ServerApplication::handleOption(name, value);
+    if (name == "help") {
+        helpRequested_ = true;
+        stopOptionsProcessing();
+    } else if (name == "version") {
+        versionRequested_ = true;
+        stopOptionsProcessing();
+    } else if (name == "config") {
+        configFile_ = value;
+    } else if (name == "check-config") {
+        checkOnly_ = true;
+    }
+}
+
+void BerthApplication::initialize(Poco::Util::Application& self) {
+    if (!helpRequested_ && !versionRequested_) {
+        Poco::Path configPath(configFile_.empty() ? kDefaultConfig : configFile_);
+        if (configPath.isRelative())
+            configPath = Poco::Path(Poco::Path(launchDir_).makeDirectory()).resolve(configPath);
+        configFile_ = configPath.toString();
+        if (!Poco::File(configFile_).exists()) {
+            configError_ = "configuration file " + configFile_ + " does not exist (use --config FILE)";
+        } else {
+            try {
+                loadConfiguration(configFile_);
+                Poco::Path logging(configPath.parent());
+                logging.setFileName("logging.properties");
+                if (Poco::File(logging).exists())
+                    config().add(new Poco::Util::PropertyFileConfiguration(logging.toString()),
+                                 kLowerPriority);
+            } catch (const Poco::Exception& e) {
+                configError_ = "configuration file " + configFile_ + " cannot be read: " + e.displayText();
+            }
+        }
+    }
+    ServerApplication::initialize(self);  // configures logging from the logging.* keys
+}
+
+void BerthApplication::printHelp() {
+    Poco::Util::HelpFormatter help(options());
+    help.setCommand(commandName());
+    help.setUsage("[--config FILE] [--check-config] [--daemon --pidfile FILE]");
+    help.setHeader("berthd loads Berth plugins (.so files) and serves their routes over HTTP.");
+    help.setFooter("Configuration reference: the comments in conf/berth.properties and the README.");
+    help.format(std::cout);
+}
+
+int BerthApplication::main(const std::vector<std::string>&) {
+    if (helpRequested_) {
+        printHelp();
+        return EXIT_OK;
+    }
+    if (versionRequested_) {
+        std::cout << "berthd " << BERTH_SDK_VERSION << " (plugin ABI " << BERTH_ABI_VERSION << ", "
+                  << BERTH_BUILD_SIGNATURE << ")\n";
+        return EXIT_OK;
+    }
+    if (!configError_.empty()) {
+        std::cerr << "berthd: " << configError_ << "\n";
+        return EXIT_CONFIG;
+    }
+    return checkOnly_ ? checkConfig() : serve();
+}
+
+int BerthApplication::checkConfig() {
+    std::vector<std::string> problems;
+    std::string confDir = Poco::Path(configFile_).parent().toString();
+    ServerConfig settings = ServerConfig::load(config(), confDir, problems);
+    RouteTable routes;
+    PluginManager plugins(settings.plugins, routes, Poco::Logger::get("berth.plugins"));
+    for (std::string& problem : plugins.check()) problems.push_back(std::move(problem));
+    for (const std::string& problem : problems) std::cerr << "error: " << problem << "\n";
+    if (!problems.empty()) {
+        std::cerr << configFile_ << ": " << problems.size() << " problem(s)\n";
+        return EXIT_CONFIG;
+    }
+    std::cout << configFile_ << ": configuration OK\n";
+    return EXIT_OK;
+}
+
+int BerthApplication::serve() {
+    Poco::Logger& log = Poco::Logger::get("berth");
+    std::vector<std::string> problems;
+    std::string confDir = Poco::Path(configFile_).parent().toString();
+    ServerConfig settings = ServerConfig::load(config(), confDir, problems);
+    if (!problems.empty()) {
+        for (const std::string& problem : problems) log.fatal("%s: %s", configFile_, problem);
+        log.fatal("%s: %z problem(s); not starting (berthd --check-config lists them)", configFile_,
+                  problems.size());
+        return EXIT_CONFIG;
+    }
+
+    RouteTable routes;
+    for (const char* path : kHostPaths) routes.reserve(path);
+    PluginManager plugins(settings.plugins, routes, Poco::Logger::get("berth.plugins"));
+    try {
+        plugins.startAll();
+    } catch (const PluginStartupError& e) {
+        log.fatal(e.what());
+        return EXIT_SOFTWARE;
+    }
+
+    HttpPipeline pipeline(routes, CorsPolicy(settings.cors), settings.limits,
+                          Poco::Logger::get("berth.http"));
+    pipeline.addHostEndpoint("/health", [] { return Json::object({{"status", "up"}}); });
+    pipeline.addHostEndpoint("/plugins", [&plugins] { return plugins.describe(); });
+
+    PocoTransport transport(settings.transport, pipeline);
+    try {
+        transport.start();
+    } catch (const Poco::Exception& e) {
+        log.fatal("cannot listen on %s:%d: %s", settings.transport.address, settings.transport.port,
+                  e.displayText());
+        return EXIT_UNAVAILABLE;
+    }
+    log.information("berthd %s listening on %s:%d with %z plugin(s), %z refused",
+                    std::string(BERTH_SDK_VERSION), settings.transport.address, transport.boundPort(),
+                    plugins.startedCount(), plugins.failures().size());
+    waitForTerminationRequest();
+    log.information("shutting down");
+    transport.stop();
+    plugins.stopAll();
+    return EXIT_OK;
+}
+
+}  // namespace berth::server

@@ -1,0 +1,31 @@
+#pragma once
+// conf/berth.properties, read and checked in one place. Every problem is collected (not just
+// the first), so --check-config can print them all at once.
+
+#include <string>
+#include <vector>
+
+#include "../http/cors_policy.h"
+#include "../http/pipeline.h"
+#include "../http/poco_transport.h"
+#include "../plugin/plugin_manager.h"
+
+namespace Poco::Util {
+class AbstractConfiguration;
+}
+
+namespace berth::server {
+
+struct ServerConfig {
+    TransportSettings transport;
+    HttpLimits limits;
+    CorsSettings cors;
+    PluginManagerSettings plugins;
+
+    /// Relative paths (plugins.dir, plugins.conf_dir) are resolved against `confDir`, the folder
+    /// of berth.properties, so berthd does not depend on its working directory.
+    static ServerConfig load(const Poco::Util::AbstractConfiguration& config, const std::string& confDir,
+                             std::vector<std::string>& problems);
+};
+
+}  // namespace berth::server

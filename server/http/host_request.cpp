@@ -1,0 +1,28 @@
+#include "host_request.h"
+
+namespace berth::server {
+
+Method HostRequest::parseMethod(std::string_view text) noexcept {
+    if (text == "GET") return Method::Get;
+    if (text == "POST") return Method::Post;
+    if (text == "PUT") return Method::Put;
+    if (text == "DELETE") return Method::Delete;
+    if (text == "PATCH") return Method::Patch;
+    if (text == "HEAD") return Method::Head;
+    if (text == "OPTIONS") return Method::Options;
+    return Method::Other;
+}
+
+void HostRequest::setTarget(std::string_view target) noexcept {
+    std::size_t question = target.find('?');
+    path_ = target.substr(0, question);
+    query_ = question == std::string_view::npos ? std::string_view() : target.substr(question + 1);
+}
+
+void HostRequest::setParams(std::vector<RoutePattern::Param>&& params) {
+    params_.clear();
+    for (RoutePattern::Param& param : params)
+        params_.push_back({param.name, std::move(param.value), param.number});
+}
+
+}  // namespace berth::server

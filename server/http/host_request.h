@@ -1,0 +1,35 @@
+#pragma once
+// The host's side of berth::Request: the transport fills it, the pipeline adds the request id
+// and path parameters, plugins read it through the SDK's const accessors.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "berth/request.h"
+#include "route_pattern.h"
+
+namespace berth::server {
+
+class HostRequest : public Request {
+  public:
+    HostRequest() = default;
+
+    /// "GET" → Method::Get; anything outside the SDK's set is Method::Other.
+    static Method parseMethod(std::string_view text) noexcept;
+
+    void setMethod(Method method) noexcept { method_ = method; }
+    /// Splits an origin-form target ("/a/b?x=1") into path and query.
+    void setTarget(std::string_view target) noexcept;
+    void addHeader(std::string_view name, std::string_view value) { headers_.push_back({name, value}); }
+    void setBody(std::string_view body) noexcept { body_ = body; }
+    void setRequestId(std::string_view id) noexcept { requestId_ = id; }
+    /// Storage for a generated request id, which must outlive the handler call.
+    std::string& requestIdBuffer() noexcept { return requestIdBuffer_; }
+    void setParams(std::vector<RoutePattern::Param>&& params);
+
+  private:
+    std::string requestIdBuffer_;
+};
+
+}  // namespace berth::server

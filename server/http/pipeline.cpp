@@ -1,0 +1,192 @@
+#include "pipeline.h"
+
+#include <Poco/Logger.h>
+
+#include "berth/error.h"
+#include "envelope.h"
+#include "request_id.h"
+
+namespace berth::server {
+namespace {
+
+// Headers the host computes itself; a plugin setting them would corrupt the framing.
+bool hostOwnedHeader(std::string_view name) {
+    auto is = [&](std::string_view other) {
+        if (name.size() != other.size()) return false;
+        for (std::size_t i = 0; i < name.size(); ++i)
+            if ((name[i] | 0x20) != (other[i] | 0x20)) return false;
+        return true;
+    };
+    return is("content-length") || is("transfer-encoding") || is("connection") || is("content-type");
+}
+
+}  // namespace
+
+HttpPipeline::HttpPipeline(const RouteTable& routes, CorsPolicy cors, HttpLimits limits, Poco::Logger& logger)
+    : routes_(routes), cors_(std::move(cors)), limits_(limits), logger_(logger) {}
+
+void HttpPipeline::addHostEndpoint(std::string path, HostEndpoint endpoint) {
+    hostEndpoints_[std::move(path)] = std::move(endpoint);
+}
+
+void HttpPipeline::assignRequestId(HostRequest& request, HttpResponse& response) const {
+    std::string_view given = request.header("X-Request-Id");
+    if (isSaneRequestId(given)) {
+        request.setRequestId(given);
+        response.addHeader("X-Request-Id", std::string(given));
+    } else {
+        generateRequestId(request.requestIdBuffer());
+        request.setRequestId(request.requestIdBuffer());
+        response.addHeader("X-Request-Id", request.requestIdBuffer());
+    }
+}
+
+void HttpPipeline::fail(const HostRequest& request, int status, int code, std::string_view message,
+                        const Json& error, HttpResponse& response) const {
+    response.status = status;
+    response.contentType = "application/json";
+    response.body.clear();
+    writeErrorEnvelope(response.body, code, message, error, request.requestId());
+}
+
+void HttpPipeline::reject(HostRequest& request, int status, std::string_view message, const Json& error,
+                          HttpResponse& response) const {
+    assignRequestId(request, response);
+    fail(request, status, status, message, error, response);
+}
+
+void HttpPipeline::handle(HostRequest& request, HttpResponse& response) const {
+    assignRequestId(request, response);
+
+    std::size_t headerBytes = 0;
+    for (const Header& header : request.headers())
+        headerBytes += header.name.size() + header.value.size() + 4;
+    if (request.headers().size() > limits_.maxHeaderCount || headerBytes > limits_.maxHeaderBytes) {
+        fail(request, 431, 431, "request header fields too large",
+             "at most " + std::to_string(limits_.maxHeaderCount) + " headers and " +
+                 std::to_string(limits_.maxHeaderBytes) + " bytes of headers are accepted",
+             response);
+        return;
+    }
+
+    if (cors_.enabled()) {
+        std::string_view origin = request.header("Origin");
+        if (!origin.empty()) {
+            std::string_view preflightMethod = request.header("Access-Control-Request-Method");
+            if (request.method() == Method::Options && !preflightMethod.empty()) {
+                std::string refusal = cors_.answerPreflight(
+                    origin, preflightMethod, request.header("Access-Control-Request-Headers"), response);
+                if (!refusal.empty()) fail(request, 403, 403, "CORS preflight refused", refusal, response);
+                return;
+            }
+            if (cors_.originAllowed(origin)) cors_.addResponseHeaders(origin, response);
+        }
+    }
+
+    auto endpoint = hostEndpoints_.find(request.path());
+    if (endpoint != hostEndpoints_.end()) {
+        if (request.method() == Method::Get || request.method() == Method::Head) {
+            response.contentType = "application/json";
+            writeSuccessEnvelope(response.body, endpoint->second());
+        } else if (request.method() == Method::Options) {
+            response.status = 204;
+            response.addHeader("Allow", "GET, HEAD, OPTIONS");
+        } else {
+            response.addHeader("Allow", "GET, HEAD, OPTIONS");
+            fail(request, 405, 405, "method not allowed",
+                 std::string(methodName(request.method())) + " is not allowed on " +
+                     std::string(request.path()),
+                 response);
+        }
+        return;
+    }
+
+    thread_local RouteTable::Lookup lookup;
+    thread_local std::vector<std::string> segments;
+    routes_.find(request.method(), request.path(), lookup, segments);
+    using Outcome = RouteTable::Lookup::Outcome;
+    switch (lookup.outcome) {
+        case Outcome::Found:
+            request.setParams(std::move(lookup.params));
+            invoke(*lookup.route, *lookup.mount, request, response);
+            return;
+        case Outcome::BadEncoding:
+            fail(request, 400, 400, "bad request", "the path has invalid percent-encoding", response);
+            return;
+        case Outcome::IntOutOfRange:
+            fail(request, 400, 400, "bad request",
+                 "a path parameter is not an integer that fits in 64 bits (route " +
+                     lookup.route->pattern.source() + ")",
+                 response);
+            return;
+        case Outcome::MethodNotAllowed:
+            response.addHeader("Allow", lookup.allow);
+            if (request.method() == Method::Options) {
+                response.status = 204;
+                return;
+            }
+            fail(request, 405, 405, "method not allowed",
+                 std::string(methodName(request.method())) + " is not allowed on " +
+                     std::string(request.path()),
+                 response);
+            return;
+        case Outcome::NotFound:
+            fail(request, 404, 404, "not found", "no route for " + std::string(request.path()), response);
+            return;
+    }
+}
+
+void HttpPipeline::invoke(const Route& route, const Mount& mount, HostRequest& request,
+                          HttpResponse& response) const {
+    try {
+        Reply reply = route.handler(request);
+        int status = reply.statusCode();
+        bool statusOk = reply.isRaw() ? (status >= 200 && status < 400) : (status >= 200 && status < 300);
+        if (!statusOk) {
+            logger_.error(
+                "%s %s [request_id=%s] plugin %s returned status %d; errors must be thrown as ApiError",
+                std::string(methodName(request.method())), std::string(request.path()),
+                std::string(request.requestId()), mount.plugin, status);
+            fail(request, 500, 500, "internal server error", nullptr, response);
+            return;
+        }
+        response.status = status;
+        if (reply.isRaw()) {
+            response.contentType = reply.contentType();
+            response.body = reply.body();
+        } else {
+            response.contentType = "application/json";
+            writeSuccessEnvelope(response.body, reply.data());
+        }
+        for (const auto& [name, value] : reply.headers()) {
+            if (hostOwnedHeader(name)) {
+                logger_.warning("plugin %s: header %s is set by the host; the handler's value is ignored",
+                                mount.plugin, name);
+                continue;
+            }
+            response.addHeader(name, value);
+        }
+    } catch (const ApiError& error) {
+        int status = error.httpStatus();
+        if (status < 400 || status > 599) {
+            logger_.error("plugin %s raised ApiError with HTTP status %d (must be 400-599): %s", mount.plugin,
+                          status, error.message());
+            status = 500;
+        }
+        fail(request, status, error.code(), error.message(), error.error(), response);
+    } catch (const std::exception& e) {
+        // The detail can name tables, hosts or files: it goes to the log, never to the client.
+        logger_.error("%s %s [request_id=%s] plugin %s route %s threw: %s",
+                      std::string(methodName(request.method())), std::string(request.path()),
+                      std::string(request.requestId()), mount.plugin, route.pattern.source(),
+                      std::string(e.what()));
+        fail(request, 500, 500, "internal server error", nullptr, response);
+    } catch (...) {
+        logger_.error("%s %s [request_id=%s] plugin %s route %s threw a non-standard exception",
+                      std::string(methodName(request.method())), std::string(request.path()),
+                      std::string(request.requestId()), mount.plugin, route.pattern.source());
+        fail(request, 500, 500, "internal server error", nullptr, response);
+    }
+}
+
+}  // namespace berth::server

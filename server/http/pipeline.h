@@ -1,0 +1,59 @@
+#pragma once
+// Everything between a parsed request and the bytes of its answer, whatever the transport:
+// request id, header limits, CORS, host endpoints, routing, the handler, the envelope.
+
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "berth/json.h"
+#include "cors_policy.h"
+#include "host_request.h"
+#include "http_response.h"
+#include "route_table.h"
+
+namespace Poco {
+class Logger;
+}
+
+namespace berth::server {
+
+struct HttpLimits {
+    std::size_t maxBodyBytes = 1024 * 1024;
+    std::size_t maxHeaderBytes = 16 * 1024;
+    std::size_t maxHeaderCount = 64;
+};
+
+class HttpPipeline {
+  public:
+    /// A host endpoint answers GET (and HEAD) with data for the envelope.
+    using HostEndpoint = std::function<Json()>;
+
+    HttpPipeline(const RouteTable& routes, CorsPolicy cors, HttpLimits limits, Poco::Logger& logger);
+
+    /// Registers e.g. "/health"; reserve the path in the RouteTable too, so no plugin shadows it.
+    void addHostEndpoint(std::string path, HostEndpoint endpoint);
+
+    void handle(HostRequest& request, HttpResponse& response) const;
+
+    /// An error envelope for what the transport refuses before the pipeline runs (413, 400, …).
+    void reject(HostRequest& request, int status, std::string_view message, const Json& error,
+                HttpResponse& response) const;
+
+    const HttpLimits& limits() const noexcept { return limits_; }
+
+  private:
+    void assignRequestId(HostRequest& request, HttpResponse& response) const;
+    void fail(const HostRequest& request, int status, int code, std::string_view message, const Json& error,
+              HttpResponse& response) const;
+    void invoke(const Route& route, const Mount& mount, HostRequest& request, HttpResponse& response) const;
+
+    const RouteTable& routes_;
+    CorsPolicy cors_;
+    HttpLimits limits_;
+    Poco::Logger& logger_;
+    std::map<std::string, HostEndpoint, std::less<>> hostEndpoints_;
+};
+
+}  // namespace berth::server

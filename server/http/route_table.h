@@ -1,0 +1,77 @@
+#pragma once
+// Every plugin's routes under its prefix, and the lookup from (method, path) to a handler.
+// Built before serving starts and read-only while serving, so lookups take no lock.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "berth/router.h"
+#include "route_pattern.h"
+
+namespace berth::server {
+
+/// Paths berthd answers itself (now or in a planned endpoint); no plugin prefix may cover them.
+inline constexpr const char* kHostPaths[] = {"/health",  "/plugins", "/ready",
+                                             "/metrics", "/openapi", "/docs"};
+
+struct Route {
+    Method method;
+    RoutePattern pattern;
+    Handler handler;
+    RouteOptions options;
+};
+
+/// The Router a plugin's start() registers into; its routes are mounted only if start() succeeds.
+class PluginRoutes : public Router {
+  public:
+    void add(Method method, std::string_view pattern, Handler handler, RouteOptions options) override;
+    std::vector<Route>& routes() noexcept { return routes_; }
+
+  private:
+    std::vector<Route> routes_;
+};
+
+struct Mount {
+    std::string plugin;
+    std::string prefix;
+    std::vector<std::string> prefixSegments;
+    std::vector<Route> routes;  // most specific pattern first
+};
+
+class RouteTable {
+  public:
+    struct Lookup {
+        enum class Outcome { NotFound, Found, MethodNotAllowed, IntOutOfRange, BadEncoding };
+        Outcome outcome = Outcome::NotFound;
+        const Mount* mount = nullptr;
+        const Route* route = nullptr;
+        std::vector<RoutePattern::Param> params;
+        std::string allow;  // for MethodNotAllowed (and OPTIONS): "GET, HEAD, OPTIONS"
+    };
+
+    /// Checks a prefix's syntax ("/name" or "/a/b", segments of [A-Za-z0-9._~-]); empty if fine.
+    static std::string prefixProblem(std::string_view prefix);
+
+    /// Keeps a path for the host (e.g. "/health") so no plugin prefix can shadow it.
+    void reserve(std::string path);
+    /// Who already owns `prefix`, or a prefix nested in or around it: a plugin name or "berthd".
+    std::optional<std::string> clashWith(std::string_view prefix) const;
+    /// Returns what clashes (as clashWith) instead of mounting, or nullopt once mounted.
+    std::optional<std::string> mount(std::string plugin, std::string prefix, std::vector<Route> routes);
+    void clear() noexcept { mounts_.clear(); }
+
+    /// HEAD finds GET routes. `scratch` is reused between calls to avoid allocations.
+    void find(Method method, std::string_view rawPath, Lookup& out, std::vector<std::string>& scratch) const;
+    const std::vector<Mount>& mounts() const noexcept { return mounts_; }
+
+    /// Splits "/a/b%20c" into decoded segments {"a", "b c"}; false on broken percent-encoding.
+    static bool splitPath(std::string_view rawPath, std::vector<std::string>& segments);
+
+  private:
+    std::vector<Mount> mounts_;  // longest prefix first
+    std::vector<std::vector<std::string>> reserved_;
+};
+
+}  // namespace berth::server

@@ -1,0 +1,55 @@
+#include "plugin_context.h"
+
+#include <Poco/Exception.h>
+#include <Poco/Logger.h>
+#include <stdexcept>
+
+namespace berth::server {
+
+PluginContext::PluginContext(std::string name, std::string prefix, std::string file,
+                             Poco::AutoPtr<Poco::Util::AbstractConfiguration> config)
+    : name_(std::move(name)),
+      prefix_(std::move(prefix)),
+      file_(std::move(file)),
+      config_(std::move(config)),
+      logger_(Poco::Logger::get("berth." + name_)) {}
+
+void PluginContext::wrongType(std::string_view key, const char* wanted) const {
+    std::string where = file_.empty() ? "plugin " + name_ : file_;
+    throw std::invalid_argument(where + ": " + std::string(key) + " = '" +
+                                config_->getRawString(std::string(key)) + "' is not " + wanted);
+}
+
+bool PluginContext::has(std::string_view key) const {
+    return config_->hasProperty(std::string(key));
+}
+
+std::string PluginContext::getString(std::string_view key, std::string_view fallback) const {
+    return config_->getString(std::string(key), std::string(fallback));
+}
+
+std::int64_t PluginContext::getInt(std::string_view key, std::int64_t fallback) const {
+    try {
+        return config_->getInt64(std::string(key), fallback);
+    } catch (const Poco::Exception&) {
+        wrongType(key, "an integer");
+    }
+}
+
+double PluginContext::getDouble(std::string_view key, double fallback) const {
+    try {
+        return config_->getDouble(std::string(key), fallback);
+    } catch (const Poco::Exception&) {
+        wrongType(key, "a number");
+    }
+}
+
+bool PluginContext::getBool(std::string_view key, bool fallback) const {
+    try {
+        return config_->getBool(std::string(key), fallback);
+    } catch (const Poco::Exception&) {
+        wrongType(key, "a boolean (true/false)");
+    }
+}
+
+}  // namespace berth::server

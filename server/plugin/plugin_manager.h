@@ -1,0 +1,72 @@
+#pragma once
+// Finds the plugin files, loads and checks them, orders them by their requirements, runs
+// configure → start, mounts their routes, and later stops and unloads them in reverse.
+// A broken plugin is logged with its file and reason and skipped — or, under
+// plugins.on_failure = abort, ends start-up with that message.
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "berth/json.h"
+
+namespace Poco {
+class Logger;
+}
+
+namespace berth::server {
+
+class RouteTable;
+
+struct PluginManagerSettings {
+    std::string pluginsDir;
+    std::string confDir;  // conf/plugins.d
+    bool abortOnFailure = false;
+};
+
+/// Thrown by startAll() under on_failure = abort; what() names the plugin file and the reason.
+class PluginStartupError : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
+struct PluginFailure {
+    std::string file;
+    std::string plugin;  // empty when the file never told its name
+    std::string reason;
+    std::string describe() const;
+};
+
+class PluginManager {
+  public:
+    PluginManager(PluginManagerSettings settings, RouteTable& routes, Poco::Logger& logger);
+    ~PluginManager();
+    PluginManager(const PluginManager&) = delete;
+    PluginManager& operator=(const PluginManager&) = delete;
+
+    void startAll();
+    /// Reverse start order: stop(), then the routes are unmounted, then destroy and unload.
+    void stopAll();
+    /// What --check-config reports: every problem, found without running plugin code
+    /// beyond each file's entry point (no configure, no start).
+    std::vector<std::string> check();
+
+    const std::vector<PluginFailure>& failures() const noexcept { return failures_; }
+    /// For GET /plugins: name, version, prefix, file, routes of each started plugin, in start order.
+    Json describe() const;
+    std::size_t startedCount() const noexcept;
+
+  private:
+    struct Loaded;
+    std::vector<std::unique_ptr<Loaded>> loadAll();
+    void refuse(const std::string& file, const std::string& plugin, const std::string& reason);
+
+    PluginManagerSettings settings_;
+    RouteTable& routes_;
+    Poco::Logger& logger_;
+    std::vector<std::unique_ptr<Loaded>> started_;  // in start order
+    std::vector<PluginFailure> failures_;
+};
+
+}  // namespace berth::server
