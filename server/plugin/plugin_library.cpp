@@ -44,7 +44,7 @@ std::unique_ptr<PluginLibrary> PluginLibrary::open(const std::string& path) {
         reinterpret_cast<berth_plugin_entry_fn>(plugin->library_->getSymbol(BERTH_PLUGIN_ENTRY_SYMBOL));
     const berth_plugin_descriptor* descriptor = entry();
     if (descriptor == nullptr) throw PluginLoadError("entry point returned no descriptor");
-    if (descriptor->abi_version != BERTH_ABI_VERSION)
+    if (descriptor->abi_version != static_cast<uint32_t>(BERTH_ABI_VERSION))
         throw PluginLoadError("plugin ABI version " + std::to_string(descriptor->abi_version) +
                               ", this berthd expects " + std::to_string(BERTH_ABI_VERSION));
     if (descriptor->struct_size < sizeof(berth_plugin_descriptor))

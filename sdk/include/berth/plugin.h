@@ -28,7 +28,7 @@
 #include "berth/context.h"
 #include "berth/router.h"
 
-#define BERTH_ABI_VERSION 1u
+#define BERTH_ABI_VERSION 1
 #define BERTH_SDK_VERSION "0.1.0"
 #define BERTH_SDK_VERSION_MAJOR 0
 
