@@ -3,6 +3,7 @@
 #include <Poco/Exception.h>
 #include <Poco/File.h>
 #include <Poco/Logger.h>
+#include <Poco/Message.h>
 #include <Poco/Path.h>
 #include <Poco/Util/HelpFormatter.h>
 #include <Poco/Util/Option.h>
@@ -113,7 +114,10 @@ int BerthApplication::checkConfig() {
     std::string confDir = Poco::Path(configFile_).parent().toString();
     ServerConfig settings = ServerConfig::load(config(), confDir, problems);
     RouteTable routes;
-    PluginManager plugins(settings.plugins, routes, Poco::Logger::get("berth.plugins"));
+    // Every problem is printed below as an "error:" line; the loader's own log would repeat them.
+    Poco::Logger& quiet = Poco::Logger::get("berth.plugins.check");
+    quiet.setLevel(Poco::Message::PRIO_FATAL);
+    PluginManager plugins(settings.plugins, routes, quiet);
     for (std::string& problem : plugins.check()) problems.push_back(std::move(problem));
     for (const std::string& problem : problems) std::cerr << "error: " << problem << "\n";
     if (!problems.empty()) {
