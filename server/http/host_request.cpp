@@ -19,6 +19,14 @@ void HostRequest::setTarget(std::string_view target) noexcept {
     query_ = question == std::string_view::npos ? std::string_view() : target.substr(question + 1);
 }
 
+void HostRequest::reset() noexcept {
+    method_ = Method::Other;
+    path_ = query_ = body_ = requestId_ = {};
+    headers_.clear();
+    params_.clear();
+    json_.reset();
+}
+
 void HostRequest::setParams(std::vector<RoutePattern::Param>&& params) {
     params_.clear();
     for (RoutePattern::Param& param : params)

@@ -27,6 +27,8 @@ class HostRequest : public Request {
     /// Storage for a generated request id, which must outlive the handler call.
     std::string& requestIdBuffer() noexcept { return requestIdBuffer_; }
     void setParams(std::vector<RoutePattern::Param>&& params);
+    /// Forgets the previous request but keeps the vectors' capacity, for the next one on a connection.
+    void reset() noexcept;
 
   private:
     std::string requestIdBuffer_;

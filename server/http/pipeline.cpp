@@ -20,6 +20,16 @@ bool hostOwnedHeader(std::string_view name) {
     return is("content-length") || is("transfer-encoding") || is("connection") || is("content-type");
 }
 
+// A CR, LF or NUL in a name or value would let a handler inject headers or a second response.
+bool safeHeader(std::string_view name, std::string_view value) {
+    if (name.empty()) return false;
+    for (char c : name)
+        if (c <= ' ' || c == ':' || c == 0x7f) return false;
+    for (char c : value)
+        if (c == '\r' || c == '\n' || c == '\0') return false;
+    return true;
+}
+
 }  // namespace
 
 HttpPipeline::HttpPipeline(const RouteTable& routes, CorsPolicy cors, HttpLimits limits, Poco::Logger& logger)
@@ -56,6 +66,10 @@ void HttpPipeline::reject(HostRequest& request, int status, std::string_view mes
 }
 
 void HttpPipeline::handle(HostRequest& request, HttpResponse& response) const {
+    if (const Route* route = prepare(request, response)) run(*route, request, response);
+}
+
+const Route* HttpPipeline::prepare(HostRequest& request, HttpResponse& response) const {
     assignRequestId(request, response);
 
     std::size_t headerBytes = 0;
@@ -66,7 +80,7 @@ void HttpPipeline::handle(HostRequest& request, HttpResponse& response) const {
              "at most " + std::to_string(limits_.maxHeaderCount) + " headers and " +
                  std::to_string(limits_.maxHeaderBytes) + " bytes of headers are accepted",
              response);
-        return;
+        return nullptr;
     }
 
     if (cors_.enabled()) {
@@ -77,7 +91,7 @@ void HttpPipeline::handle(HostRequest& request, HttpResponse& response) const {
                 std::string refusal = cors_.answerPreflight(
                     origin, preflightMethod, request.header("Access-Control-Request-Headers"), response);
                 if (!refusal.empty()) fail(request, 403, 403, "CORS preflight refused", refusal, response);
-                return;
+                return nullptr;
             }
             if (cors_.originAllowed(origin)) cors_.addResponseHeaders(origin, response);
         }
@@ -98,7 +112,7 @@ void HttpPipeline::handle(HostRequest& request, HttpResponse& response) const {
                      std::string(request.path()),
                  response);
         }
-        return;
+        return nullptr;
     }
 
     thread_local RouteTable::Lookup lookup;
@@ -108,36 +122,36 @@ void HttpPipeline::handle(HostRequest& request, HttpResponse& response) const {
     switch (lookup.outcome) {
         case Outcome::Found:
             request.setParams(std::move(lookup.params));
-            invoke(*lookup.route, *lookup.mount, request, response);
-            return;
+            return lookup.route;
         case Outcome::BadEncoding:
             fail(request, 400, 400, "bad request", "the path has invalid percent-encoding", response);
-            return;
+            return nullptr;
         case Outcome::IntOutOfRange:
             fail(request, 400, 400, "bad request",
                  "a path parameter is not an integer that fits in 64 bits (route " +
                      lookup.route->pattern.source() + ")",
                  response);
-            return;
+            return nullptr;
         case Outcome::MethodNotAllowed:
             response.addHeader("Allow", lookup.allow);
             if (request.method() == Method::Options) {
                 response.status = 204;
-                return;
+                return nullptr;
             }
             fail(request, 405, 405, "method not allowed",
                  std::string(methodName(request.method())) + " is not allowed on " +
                      std::string(request.path()),
                  response);
-            return;
+            return nullptr;
         case Outcome::NotFound:
             fail(request, 404, 404, "not found", "no route for " + std::string(request.path()), response);
-            return;
+            return nullptr;
     }
+    return nullptr;
 }
 
-void HttpPipeline::invoke(const Route& route, const Mount& mount, HostRequest& request,
-                          HttpResponse& response) const {
+void HttpPipeline::run(const Route& route, HostRequest& request, HttpResponse& response) const {
+    const Mount& mount = *route.mount;
     try {
         Reply reply = route.handler(request);
         int status = reply.statusCode();
@@ -161,6 +175,11 @@ void HttpPipeline::invoke(const Route& route, const Mount& mount, HostRequest& r
         for (const auto& [name, value] : reply.headers()) {
             if (hostOwnedHeader(name)) {
                 logger_.warning("plugin %s: header %s is set by the host; the handler's value is ignored",
+                                mount.plugin, name);
+                continue;
+            }
+            if (!safeHeader(name, value)) {
+                logger_.warning("plugin %s: header %s has characters that could split the response; dropped",
                                 mount.plugin, name);
                 continue;
             }

@@ -35,7 +35,15 @@ class HttpPipeline {
     /// Registers e.g. "/health"; reserve the path in the RouteTable too, so no plugin shadows it.
     void addHostEndpoint(std::string path, HostEndpoint endpoint);
 
+    /// Everything for one request, on the calling thread: prepare(), then run() if needed.
     void handle(HostRequest& request, HttpResponse& response) const;
+
+    /// The part that never blocks: request id, limits, CORS, host endpoints, routing. Returns the
+    /// route whose handler must still run (then call run(), on a worker if the route may
+    /// block), or nullptr when `response` is already complete.
+    const Route* prepare(HostRequest& request, HttpResponse& response) const;
+    /// Runs the route's handler and writes its reply or error envelope into `response`.
+    void run(const Route& route, HostRequest& request, HttpResponse& response) const;
 
     /// An error envelope for what the transport refuses before the pipeline runs (413, 400, …).
     void reject(HostRequest& request, int status, std::string_view message, const Json& error,
@@ -47,7 +55,6 @@ class HttpPipeline {
     void assignRequestId(HostRequest& request, HttpResponse& response) const;
     void fail(const HostRequest& request, int status, int code, std::string_view message, const Json& error,
               HttpResponse& response) const;
-    void invoke(const Route& route, const Mount& mount, HostRequest& request, HttpResponse& response) const;
 
     const RouteTable& routes_;
     CorsPolicy cors_;

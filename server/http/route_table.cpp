@@ -48,7 +48,7 @@ void PluginRoutes::add(Method method, std::string_view pattern, Handler handler,
             throw std::invalid_argument(std::string("route ") + methodName(method) + " " +
                                         std::string(pattern) + " is already registered as " +
                                         existing.pattern.source());
-    routes_.push_back({method, std::move(compiled), std::move(handler), std::move(options)});
+    routes_.push_back({method, std::move(compiled), std::move(handler), std::move(options), nullptr});
 }
 
 bool RouteTable::splitPath(std::string_view rawPath, std::vector<std::string>& segments) {
@@ -104,6 +104,9 @@ std::optional<std::string> RouteTable::mount(std::string plugin, std::string pre
         return m.prefixSegments.size() < mount.prefixSegments.size();
     });
     mounts_.insert(at, std::move(mount));
+    // Mounts moved around in the vector: point every route back at its (new) mount.
+    for (Mount& m : mounts_)
+        for (Route& route : m.routes) route.mount = &m;
     return std::nullopt;
 }
 

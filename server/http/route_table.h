@@ -16,11 +16,14 @@ namespace berth::server {
 inline constexpr const char* kHostPaths[] = {"/health",  "/plugins", "/ready",
                                              "/metrics", "/openapi", "/docs"};
 
+struct Mount;
+
 struct Route {
     Method method;
     RoutePattern pattern;
     Handler handler;
     RouteOptions options;
+    const Mount* mount = nullptr;  // set when mounted
 };
 
 /// The Router a plugin's start() registers into; its routes are mounted only if start() succeeds.

@@ -1,0 +1,126 @@
+#pragma once
+// One client connection on an I/O loop: bytes in, http_parser, the request handed to the
+// pipeline (inline or on a worker), bytes out. Owned and touched only by its loop, except for
+// `request_`/`response_` while a worker runs the handler (the loop leaves them alone then).
+
+#include <http_parser.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "host_request.h"
+#include "http_response.h"
+
+namespace berth::server {
+
+class EventLoop;
+struct Route;
+
+class Connection {
+  public:
+    Connection(EventLoop& loop, int fd);
+    ~Connection();
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+
+    int fd() const noexcept { return fd_; }
+    /// Index in the loop's connection list, kept by the loop.
+    std::size_t loopSlot = 0;
+
+    /// epoll said readable: read what is there and serve every complete request.
+    void onReadable();
+    /// epoll said writable: flush pending output, then continue with pipelined input.
+    void onWritable();
+    /// The worker finished the handler: send its response and go on.
+    void onHandlerDone();
+    /// Timer sweep: enforces the header, body, idle, write and handler timeouts.
+    void checkTimeouts(std::int64_t nowMs);
+    /// Graceful shutdown: close now if idle, else after the current response.
+    void drain();
+
+    /// Closed and not referenced by a worker: the loop may free it.
+    bool finished() const noexcept { return state_ == State::Closed; }
+    bool inHandler() const noexcept { return state_ == State::InHandler || state_ == State::Abandoned; }
+
+    /// Runs on a worker thread.
+    static void runHandler(void* connection);
+
+  private:
+    // Reading: parsing and answering; InHandler: a worker runs the handler; Abandoned: the
+    // handler timed out and was answered, the worker still holds the request; Lingering: the
+    // last answer is sent, discarding input until the client closes; Closed: done.
+    enum class State { Reading, InHandler, Abandoned, Lingering, Closed };
+
+    struct Span {
+        std::uint32_t offset = 0;
+        std::uint32_t length = 0;
+    };
+    struct HeaderSpan {
+        Span name;
+        Span value;
+    };
+
+    static int onMessageBegin(http_parser* parser);
+    static int onUrl(http_parser* parser, const char* at, std::size_t length);
+    static int onHeaderField(http_parser* parser, const char* at, std::size_t length);
+    static int onHeaderValue(http_parser* parser, const char* at, std::size_t length);
+    static int onHeadersComplete(http_parser* parser);
+    static int onBody(http_parser* parser, const char* at, std::size_t length);
+    static int onMessageComplete(http_parser* parser);
+    static const http_parser_settings& parserSettings();
+
+    /// Parses buffered input and serves complete requests until more input is needed, a
+    /// handler is running, or output backs up.
+    void process();
+    void dispatch();
+    void finishResponse();
+    /// Sends an error envelope and closes after it: used for anything that breaks framing.
+    void failAndClose(int status, const char* message, const std::string& detail);
+    void flush();
+    void close();
+    bool grow(Span& span, const char* at, std::size_t length);
+    std::string_view view(Span span) const noexcept { return {input_.data() + span.offset, span.length}; }
+    void resetMessage();
+
+    EventLoop& loop_;
+    int fd_;
+    State state_ = State::Reading;
+    http_parser parser_;
+
+    std::string input_;
+    std::size_t parsed_ = 0;       // bytes of input_ the parser has consumed
+    bool messageStarted_ = false;  // a request's first byte has been parsed
+    bool headersDone_ = false;
+    bool messageDone_ = false;
+    bool lastWasValue_ = false;
+    bool expectContinue_ = false;
+    bool peerClosed_ = false;
+    bool closeAfterWrite_ = false;
+    bool draining_ = false;
+    int hostHeaders_ = 0;
+    int pendingStatus_ = 0;  // set by a callback that refused the request
+    const char* pendingMessage_ = "";
+    std::string pendingDetail_;
+    std::size_t headerBytes_ = 0;
+    Span url_;
+    std::vector<HeaderSpan> headers_;
+    std::string body_;
+
+    std::int64_t messageStartMs_ = 0;
+    std::int64_t lastInputMs_ = 0;
+    std::int64_t lastActivityMs_ = 0;
+    std::int64_t handlerStartMs_ = 0;
+
+    HostRequest request_;
+    HttpResponse response_;
+    const Route* route_ = nullptr;
+    bool keepAlive_ = true;
+    bool headRequest_ = false;
+    std::string requestId_;  // a copy, for the 504 sent while the worker still owns request_
+
+    std::string output_;
+    std::size_t written_ = 0;
+};
+
+}  // namespace berth::server

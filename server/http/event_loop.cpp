@@ -1,0 +1,252 @@
+#include "event_loop.h"
+
+#include <Poco/Logger.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <system_error>
+
+#include "connection.h"
+
+namespace berth::server {
+namespace {
+
+constexpr std::size_t kPooledBuffers = 1024;
+constexpr std::size_t kMaxPooledCapacity = 256 * 1024;
+constexpr int kSweepIntervalMs = 1000;
+constexpr char kBusy[] =
+    "HTTP/1.1 503 Service Unavailable\r\nServer: berthd\r\nContent-Type: application/json\r\n"
+    "Content-Length: 97\r\nConnection: close\r\n\r\n"
+    "{\"status\":false,\"code\":503,\"message\":\"server busy\",\"error\":\"too many "
+    "connections\",\"request_id\":\"\"}";
+
+}  // namespace
+
+std::int64_t EventLoop::steadyNowMs() noexcept {
+    timespec now;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+    return static_cast<std::int64_t>(now.tv_sec) * 1000 + now.tv_nsec / 1000000;
+}
+
+EventLoop::EventLoop(const EngineSettings& settings, const HttpPipeline& pipeline, WorkerPool& workers,
+                     std::atomic<std::size_t>& openConnections, Poco::Logger& logger)
+    : settings_(settings),
+      pipeline_(pipeline),
+      workers_(workers),
+      openConnections_(openConnections),
+      logger_(logger) {
+    epollFd_ = epoll_create1(EPOLL_CLOEXEC);
+    if (epollFd_ < 0) throw std::system_error(errno, std::generic_category(), "epoll_create1");
+    wakeFd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (wakeFd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.ptr = &wakeFd_;
+    epoll_ctl(epollFd_, EPOLL_CTL_ADD, wakeFd_, &event);
+    nowMs_ = steadyNowMs();
+}
+
+EventLoop::~EventLoop() {
+    join();
+    for (Connection* connection : connections_) {
+        openConnections_.fetch_sub(1, std::memory_order_relaxed);
+        delete connection;
+    }
+    if (wakeFd_ >= 0) ::close(wakeFd_);
+    if (epollFd_ >= 0) ::close(epollFd_);
+}
+
+void EventLoop::start(int listenFd) {
+    listenFd_ = listenFd;
+    epoll_event event{};
+    event.events = EPOLLIN | EPOLLEXCLUSIVE;
+    event.data.ptr = &listenFd_;
+    if (epoll_ctl(epollFd_, EPOLL_CTL_ADD, listenFd_, &event) != 0)
+        throw std::system_error(errno, std::generic_category(), "epoll_ctl(listen)");
+    thread_ = std::thread([this] { run(); });
+}
+
+void EventLoop::beginShutdown(std::int64_t deadlineMs) {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        shutdownRequested_ = true;
+        shutdownDeadlineMs_ = deadlineMs;
+    }
+    wake();
+}
+
+void EventLoop::join() {
+    if (thread_.joinable()) thread_.join();
+}
+
+void EventLoop::wake() {
+    std::uint64_t one = 1;
+    ssize_t ignored = ::write(wakeFd_, &one, sizeof one);
+    (void)ignored;
+}
+
+void EventLoop::handlerDone(Connection* connection) {
+    bool first;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        first = completed_.empty();
+        completed_.push_back(connection);
+    }
+    if (first) wake();  // later ones ride on the same wake-up
+}
+
+std::string EventLoop::acquireBuffer() {
+    if (bufferPool_.empty()) {
+        std::string buffer;
+        buffer.reserve(16 * 1024);
+        return buffer;
+    }
+    std::string buffer = std::move(bufferPool_.back());
+    bufferPool_.pop_back();
+    return buffer;
+}
+
+void EventLoop::releaseBuffer(std::string&& buffer) {
+    if (buffer.capacity() == 0) return;
+    if (buffer.capacity() > kMaxPooledCapacity || bufferPool_.size() >= kPooledBuffers) {
+        std::string().swap(buffer);
+        return;
+    }
+    buffer.clear();
+    bufferPool_.push_back(std::move(buffer));
+    buffer = std::string();
+}
+
+void EventLoop::noteRefusal(int status, const std::string& detail) {
+    ++refusalsSinceLog_;
+    if (nowMs_ - lastRefusalLogMs_ < 1000) return;
+    logger_.warning("refused %Lu request(s) since the last report; latest: %d %s",
+                    static_cast<unsigned long long>(refusalsSinceLog_), status, detail);
+    lastRefusalLogMs_ = nowMs_;
+    refusalsSinceLog_ = 0;
+}
+
+void EventLoop::run() {
+    epoll_event events[256];
+    lastSweepMs_ = nowMs_ = steadyNowMs();
+    while (true) {
+        int ready = epoll_wait(epollFd_, events, 256, kSweepIntervalMs);
+        nowMs_ = steadyNowMs();
+        for (int i = 0; i < ready; ++i) {
+            void* tag = events[i].data.ptr;
+            if (tag == &listenFd_) {
+                acceptAll();
+                continue;
+            }
+            if (tag == &wakeFd_) {
+                std::uint64_t count;
+                ssize_t ignored = ::read(wakeFd_, &count, sizeof count);
+                (void)ignored;
+                drainCompletions();
+                continue;
+            }
+            auto* connection = static_cast<Connection*>(tag);
+            if (connection->finished()) continue;
+            std::uint32_t flags = events[i].events;
+            if (flags & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) connection->onReadable();
+            if ((flags & EPOLLOUT) && !connection->finished()) connection->onWritable();
+        }
+        if (ready <= 0 || nowMs_ - lastSweepMs_ >= kSweepIntervalMs) sweep();
+        reap();
+        if (draining_) {
+            bool busy = false;
+            for (Connection* connection : connections_) busy = busy || !connection->finished();
+            if (!busy || nowMs_ >= shutdownDeadlineMs_) break;
+        }
+    }
+}
+
+void EventLoop::acceptAll() {
+    for (int accepted = 0; accepting_ && accepted < 64; ++accepted) {
+        int fd = ::accept4(listenFd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED) continue;
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                // The listening socket stays readable: stop watching it until the next sweep
+                // instead of spinning on accept().
+                logger_.error("accept: %s; not accepting for a second", std::string(std::strerror(errno)));
+                epoll_ctl(epollFd_, EPOLL_CTL_DEL, listenFd_, nullptr);
+                acceptPaused_ = true;
+            }
+            return;
+        }
+        if (openConnections_.load(std::memory_order_relaxed) >= settings_.maxConnections) {
+            ssize_t ignored = ::send(fd, kBusy, sizeof kBusy - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+            (void)ignored;
+            ::close(fd);
+            noteRefusal(503, "server.max_connections reached");
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        auto* connection = new Connection(*this, fd);
+        epoll_event event{};
+        event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+        event.data.ptr = connection;
+        if (epoll_ctl(epollFd_, EPOLL_CTL_ADD, fd, &event) != 0) {
+            delete connection;
+            continue;
+        }
+        connection->loopSlot = connections_.size();
+        connections_.push_back(connection);
+        openConnections_.fetch_add(1, std::memory_order_relaxed);
+        if (draining_) connection->drain();
+    }
+}
+
+void EventLoop::drainCompletions() {
+    std::vector<Connection*> done;
+    bool shutdown;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        done.swap(completed_);
+        shutdown = shutdownRequested_ && !draining_;
+    }
+    for (Connection* connection : done) connection->onHandlerDone();
+    if (shutdown) {
+        draining_ = true;
+        accepting_ = false;
+        epoll_ctl(epollFd_, EPOLL_CTL_DEL, listenFd_, nullptr);
+        for (Connection* connection : connections_) connection->drain();
+    }
+}
+
+void EventLoop::sweep() {
+    lastSweepMs_ = nowMs_;
+    if (acceptPaused_ && accepting_) {
+        epoll_event event{};
+        event.events = EPOLLIN | EPOLLEXCLUSIVE;
+        event.data.ptr = &listenFd_;
+        if (epoll_ctl(epollFd_, EPOLL_CTL_ADD, listenFd_, &event) == 0) acceptPaused_ = false;
+    }
+    for (Connection* connection : connections_) {
+        if (draining_) connection->drain();
+        connection->checkTimeouts(nowMs_);
+    }
+}
+
+void EventLoop::reap() {
+    for (Connection* connection : retired_) {
+        std::size_t slot = connection->loopSlot;
+        connections_[slot] = connections_.back();
+        connections_[slot]->loopSlot = slot;
+        connections_.pop_back();
+        openConnections_.fetch_sub(1, std::memory_order_relaxed);
+        delete connection;
+    }
+    retired_.clear();
+}
+
+}  // namespace berth::server

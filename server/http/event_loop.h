@@ -1,0 +1,96 @@
+#pragma once
+// One I/O thread: an epoll set with the shared listening socket (EPOLLEXCLUSIVE, so one loop
+// wakes per new connection), its connections (edge-triggered), and an eventfd through which
+// workers hand back finished requests.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine_settings.h"
+
+namespace Poco {
+class Logger;
+}
+
+namespace berth::server {
+
+class Connection;
+class HttpPipeline;
+class WorkerPool;
+
+class EventLoop {
+  public:
+    EventLoop(const EngineSettings& settings, const HttpPipeline& pipeline, WorkerPool& workers,
+              std::atomic<std::size_t>& openConnections, Poco::Logger& logger);
+    ~EventLoop();
+    EventLoop(const EventLoop&) = delete;
+    EventLoop& operator=(const EventLoop&) = delete;
+
+    /// Starts the thread serving `listenFd` (owned by the engine).
+    void start(int listenFd);
+    /// From another thread: stop accepting, finish in-flight requests, close idle connections;
+    /// the thread ends when no connection is left or `deadline` (steady ms) passes.
+    void beginShutdown(std::int64_t deadlineMs);
+    void join();
+
+    // For connections, on this loop's thread:
+    const HttpPipeline& pipeline() const noexcept { return pipeline_; }
+    WorkerPool& workers() noexcept { return workers_; }
+    const EngineSettings& settings() const noexcept { return settings_; }
+    std::int64_t nowMs() const noexcept { return nowMs_; }
+    std::string acquireBuffer();
+    void releaseBuffer(std::string&& buffer);
+    /// A refused request (400, 408, 413, 431, 503, …): counted and logged, at most once a second.
+    void noteRefusal(int status, const std::string& detail);
+
+    /// The connection is closed and no worker holds it: free it after this round of events.
+    void retire(Connection* connection) { retired_.push_back(connection); }
+
+    /// From a worker thread: the handler of `connection` has finished.
+    void handlerDone(Connection* connection);
+
+    static std::int64_t steadyNowMs() noexcept;
+
+  private:
+    void run();
+    void acceptAll();
+    void drainCompletions();
+    void sweep();
+    void reap();
+    void wake();
+
+    const EngineSettings& settings_;
+    const HttpPipeline& pipeline_;
+    WorkerPool& workers_;
+    std::atomic<std::size_t>& openConnections_;
+    Poco::Logger& logger_;
+
+    int epollFd_ = -1;
+    int wakeFd_ = -1;
+    int listenFd_ = -1;
+    std::thread thread_;
+    std::int64_t nowMs_ = 0;
+    std::int64_t lastSweepMs_ = 0;
+
+    std::vector<Connection*> connections_;
+    std::vector<Connection*> retired_;
+    bool acceptPaused_ = false;  // out of file descriptors: retried at the next sweep
+    std::vector<std::string> bufferPool_;
+
+    std::mutex mutex_;  // guards the fields below, shared with workers and the engine
+    std::vector<Connection*> completed_;
+    bool shutdownRequested_ = false;
+    std::int64_t shutdownDeadlineMs_ = 0;
+
+    bool accepting_ = true;
+    bool draining_ = false;
+    std::int64_t lastRefusalLogMs_ = 0;
+    std::uint64_t refusalsSinceLog_ = 0;
+};
+
+}  // namespace berth::server

@@ -1,0 +1,90 @@
+#include "http_engine.h"
+
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <system_error>
+#include <thread>
+
+#include "event_loop.h"
+#include "worker_pool.h"
+
+namespace berth::server {
+namespace {
+
+int listenOn(const std::string& address, int port, int& boundPort) {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    addrinfo* found = nullptr;
+    std::string service = std::to_string(port);
+    int rc = getaddrinfo(address.c_str(), service.c_str(), &hints, &found);
+    std::string where = address + ":" + service;
+    if (rc != 0) throw std::system_error(EINVAL, std::generic_category(), where + ": " + gai_strerror(rc));
+    int error = 0;
+    for (addrinfo* candidate = found; candidate != nullptr; candidate = candidate->ai_next) {
+        int fd = ::socket(candidate->ai_family, candidate->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            error = errno;
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (::bind(fd, candidate->ai_addr, candidate->ai_addrlen) == 0 && ::listen(fd, 4096) == 0) {
+            sockaddr_storage bound{};
+            socklen_t length = sizeof bound;
+            getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &length);
+            boundPort = bound.ss_family == AF_INET6
+                            ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
+                            : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+            freeaddrinfo(found);
+            return fd;
+        }
+        error = errno;
+        ::close(fd);
+    }
+    freeaddrinfo(found);
+    throw std::system_error(error, std::generic_category(), "cannot listen on " + where);
+}
+
+}  // namespace
+
+HttpEngine::HttpEngine(EngineSettings settings, const HttpPipeline& pipeline, Poco::Logger& logger)
+    : settings_(std::move(settings)), pipeline_(pipeline), logger_(logger) {}
+
+HttpEngine::~HttpEngine() {
+    stop();
+}
+
+void HttpEngine::start() {
+    listenFd_ = listenOn(settings_.address, settings_.port, boundPort_);
+    int loops = settings_.ioThreads > 0 ? settings_.ioThreads
+                                        : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    workers_ = std::make_unique<WorkerPool>(settings_.workerThreads, settings_.maxQueued);
+    for (int i = 0; i < loops; ++i) {
+        loops_.push_back(
+            std::make_unique<EventLoop>(settings_, pipeline_, *workers_, openConnections_, logger_));
+        loops_.back()->start(listenFd_);
+    }
+}
+
+void HttpEngine::stop() {
+    if (loops_.empty() && listenFd_ < 0) return;
+    std::int64_t deadline = EventLoop::steadyNowMs() + settings_.shutdownTimeoutMs;
+    for (auto& loop : loops_) loop->beginShutdown(deadline);
+    for (auto& loop : loops_) loop->join();
+    // Handlers still running past the deadline finish here; only then can their connections go.
+    if (workers_) workers_->stop();
+    loops_.clear();
+    workers_.reset();
+    if (listenFd_ >= 0) ::close(listenFd_);
+    listenFd_ = -1;
+}
+
+}  // namespace berth::server

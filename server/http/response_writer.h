@@ -1,0 +1,18 @@
+#pragma once
+// HttpResponse → the bytes on the wire, with a Date header formatted once a second per thread
+// (formatting it per request costs ~2,400 instructions with Poco's DateTimeFormatter).
+
+#include <string>
+#include <string_view>
+
+#include "http_response.h"
+
+namespace berth::server {
+
+/// "Wed, 25 Nov 2026 13:15:13 GMT" for the current second, cached per thread.
+std::string_view currentHttpDate();
+
+/// Appends the status line, headers and (unless `headRequest`, or a 1xx/204/304 status) the body.
+void writeResponse(std::string& out, const HttpResponse& response, bool headRequest, bool keepAlive);
+
+}  // namespace berth::server
