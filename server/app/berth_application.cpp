@@ -10,9 +10,10 @@
 #include <Poco/Util/OptionSet.h>
 #include <Poco/Util/PropertyFileConfiguration.h>
 #include <iostream>
+#include <system_error>
 
+#include "../http/http_engine.h"
 #include "../http/pipeline.h"
-#include "../http/poco_transport.h"
 #include "../http/route_table.h"
 #include "../plugin/plugin_manager.h"
 #include "berth/plugin.h"
@@ -155,20 +156,19 @@ int BerthApplication::serve() {
     pipeline.addHostEndpoint("/health", [] { return Json::object({{"status", "up"}}); });
     pipeline.addHostEndpoint("/plugins", [&plugins] { return plugins.describe(); });
 
-    PocoTransport transport(settings.transport, pipeline);
+    HttpEngine engine(settings.engine, pipeline, Poco::Logger::get("berth.http"));
     try {
-        transport.start();
-    } catch (const Poco::Exception& e) {
-        log.fatal("cannot listen on %s:%d: %s", settings.transport.address, settings.transport.port,
-                  e.displayText());
+        engine.start();
+    } catch (const std::system_error& e) {
+        log.fatal(e.what());
         return EXIT_UNAVAILABLE;
     }
     log.information("berthd %s listening on %s:%d with %z plugin(s), %z refused",
-                    std::string(BERTH_SDK_VERSION), settings.transport.address, transport.boundPort(),
+                    std::string(BERTH_SDK_VERSION), settings.engine.address, engine.boundPort(),
                     plugins.startedCount(), plugins.failures().size());
     waitForTerminationRequest();
     log.information("shutting down");
-    transport.stop();
+    engine.stop();
     plugins.stopAll();
     return EXIT_OK;
 }

@@ -10,33 +10,13 @@
 namespace berth::server {
 namespace {
 
-// Every key berthd reads from these sections; anything else there is a typo worth reporting.
-const std::set<std::string> kKnownKeys = {
-    "server.address",
-    "server.port",
-    "server.worker_threads",
-    "server.max_queued",
-    "server.keep_alive_timeout",
-    "plugins.dir",
-    "plugins.conf_dir",
-    "plugins.on_failure",
-    "http.max_body_bytes",
-    "http.max_header_bytes",
-    "http.max_header_count",
-    "cors.allowed_origins",
-    "cors.allowed_methods",
-    "cors.allowed_headers",
-    "cors.exposed_headers",
-    "cors.allow_credentials",
-    "cors.max_age",
-};
-
 class Reader {
   public:
     Reader(const Poco::Util::AbstractConfiguration& config, std::vector<std::string>& problems)
         : config_(config), problems_(problems) {}
 
     std::string text(const std::string& key, const std::string& fallback) {
+        known_.insert(key);
         try {
             return Poco::trim(config_.getString(key, fallback));
         } catch (const Poco::Exception& e) {  // e.g. an undefined ${system.env.X}
@@ -46,6 +26,7 @@ class Reader {
     }
 
     long long integer(const std::string& key, long long fallback, long long min, long long max) {
+        known_.insert(key);
         if (!config_.hasProperty(key)) return fallback;
         std::string raw = text(key, "");
         Poco::Int64 value = 0;
@@ -61,7 +42,14 @@ class Reader {
         return value;
     }
 
+    std::vector<std::string> list(const std::string& key, std::vector<std::string> fallback) {
+        known_.insert(key);
+        if (!config_.hasProperty(key)) return fallback;
+        return splitList(text(key, ""));
+    }
+
     bool boolean(const std::string& key, bool fallback) {
+        known_.insert(key);
         if (!config_.hasProperty(key)) return fallback;
         std::string raw = Poco::toLower(text(key, ""));
         if (raw == "true" || raw == "yes" || raw == "on" || raw == "1") return true;
@@ -70,12 +58,13 @@ class Reader {
         return fallback;
     }
 
-    void unknownKeys(const std::string& section) {
+    /// Call after every read: a key in `section` that nothing read is a typo worth reporting.
+    void reportUnknownKeys(const std::string& section) {
         Poco::Util::AbstractConfiguration::Keys keys;
         config_.keys(section, keys);
         for (const std::string& key : keys) {
             std::string full = section + "." + key;
-            if (kKnownKeys.count(full) == 0)
+            if (known_.count(full) == 0)
                 problems_.push_back(full +
                                     " is not a berthd setting (see the comments in conf/berth.properties)");
         }
@@ -84,6 +73,7 @@ class Reader {
   private:
     const Poco::Util::AbstractConfiguration& config_;
     std::vector<std::string>& problems_;
+    std::set<std::string> known_;
 };
 
 std::string resolve(const std::string& confDir, const std::string& path) {
@@ -98,17 +88,25 @@ ServerConfig ServerConfig::load(const Poco::Util::AbstractConfiguration& config,
                                 std::vector<std::string>& problems) {
     ServerConfig c;
     Reader read(config, problems);
-    for (const char* section : {"server", "plugins", "http", "cors"}) read.unknownKeys(section);
 
-    c.transport.address = read.text("server.address", c.transport.address);
-    if (c.transport.address.empty()) problems.push_back("server.address is empty");
-    c.transport.port = static_cast<int>(read.integer("server.port", c.transport.port, 0, 65535));
-    c.transport.workerThreads =
-        static_cast<int>(read.integer("server.worker_threads", c.transport.workerThreads, 1, 1024));
-    c.transport.maxQueued =
-        static_cast<int>(read.integer("server.max_queued", c.transport.maxQueued, 1, 100000));
-    c.transport.keepAliveTimeoutSeconds = static_cast<int>(
-        read.integer("server.keep_alive_timeout", c.transport.keepAliveTimeoutSeconds, 1, 3600));
+    EngineSettings& e = c.engine;
+    e.address = read.text("server.address", e.address);
+    if (e.address.empty()) problems.push_back("server.address is empty");
+    e.port = static_cast<int>(read.integer("server.port", e.port, 0, 65535));
+    e.ioThreads = static_cast<int>(read.integer("server.io_threads", e.ioThreads, 0, 256));
+    e.workerThreads = static_cast<int>(read.integer("server.worker_threads", e.workerThreads, 1, 1024));
+    e.maxQueued = static_cast<std::size_t>(
+        read.integer("server.max_queued", static_cast<long long>(e.maxQueued), 1, 1000000));
+    e.maxConnections = static_cast<std::size_t>(
+        read.integer("server.max_connections", static_cast<long long>(e.maxConnections), 1, 10000000));
+    auto seconds = [&](const char* key, int& milliseconds, long long max) {
+        milliseconds = static_cast<int>(read.integer(key, milliseconds / 1000, 1, max) * 1000);
+    };
+    seconds("server.keep_alive_timeout", e.idleTimeoutMs, 3600);
+    seconds("server.shutdown_timeout", e.shutdownTimeoutMs, 3600);
+    seconds("http.header_timeout", e.headerTimeoutMs, 3600);
+    seconds("http.body_timeout", e.bodyTimeoutMs, 3600);
+    seconds("http.handler_timeout", e.handlerTimeoutMs, 86400);
 
     c.plugins.pluginsDir = resolve(confDir, read.text("plugins.dir", "plugins"));
     c.plugins.confDir = resolve(confDir, read.text("plugins.conf_dir", "plugins.d"));
@@ -120,26 +118,22 @@ ServerConfig ServerConfig::load(const Poco::Util::AbstractConfiguration& config,
 
     c.limits.maxBodyBytes = static_cast<std::size_t>(
         read.integer("http.max_body_bytes", static_cast<long long>(c.limits.maxBodyBytes), 0, 1LL << 30));
-    // Poco's parser, under the foundation's transport, refuses more than 100 fields or a field
-    // over 8 KiB with its own 400; below those our limits answer 431.
     c.limits.maxHeaderBytes = static_cast<std::size_t>(
         read.integer("http.max_header_bytes", static_cast<long long>(c.limits.maxHeaderBytes), 256, 1 << 20));
     c.limits.maxHeaderCount = static_cast<std::size_t>(
-        read.integer("http.max_header_count", static_cast<long long>(c.limits.maxHeaderCount), 1, 100));
+        read.integer("http.max_header_count", static_cast<long long>(c.limits.maxHeaderCount), 1, 10000));
 
-    c.cors.allowedOrigins = splitList(read.text("cors.allowed_origins", ""));
-    if (config.hasProperty("cors.allowed_methods"))
-        c.cors.allowedMethods = splitList(read.text("cors.allowed_methods", ""));
-    if (config.hasProperty("cors.allowed_headers"))
-        c.cors.allowedHeaders = splitList(read.text("cors.allowed_headers", ""));
-    if (config.hasProperty("cors.exposed_headers"))
-        c.cors.exposedHeaders = splitList(read.text("cors.exposed_headers", ""));
+    c.cors.allowedOrigins = read.list("cors.allowed_origins", c.cors.allowedOrigins);
+    c.cors.allowedMethods = read.list("cors.allowed_methods", c.cors.allowedMethods);
+    c.cors.allowedHeaders = read.list("cors.allowed_headers", c.cors.allowedHeaders);
+    c.cors.exposedHeaders = read.list("cors.exposed_headers", c.cors.exposedHeaders);
     c.cors.allowCredentials = read.boolean("cors.allow_credentials", c.cors.allowCredentials);
     c.cors.maxAgeSeconds = static_cast<int>(read.integer("cors.max_age", c.cors.maxAgeSeconds, 0, 86400));
     for (const std::string& origin : c.cors.allowedOrigins)
         if (origin != "*" && origin.find("://") == std::string::npos)
             problems.push_back("cors.allowed_origins: '" + origin +
                                "' is not an origin like https://app.example.com");
+    for (const char* section : {"server", "plugins", "http", "cors"}) read.reportUnknownKeys(section);
     return c;
 }
 

@@ -7,7 +7,7 @@
 
 #include "../http/cors_policy.h"
 #include "../http/pipeline.h"
-#include "../http/poco_transport.h"
+#include "../http/engine_settings.h"
 #include "../plugin/plugin_manager.h"
 
 namespace Poco::Util {
@@ -17,7 +17,7 @@ class AbstractConfiguration;
 namespace berth::server {
 
 struct ServerConfig {
-    TransportSettings transport;
+    EngineSettings engine;
     HttpLimits limits;
     CorsSettings cors;
     PluginManagerSettings plugins;

@@ -84,8 +84,8 @@ Connection::Connection(EventLoop& loop, int fd) : loop_(loop), fd_(fd) {
 
 Connection::~Connection() {
     if (fd_ >= 0) ::close(fd_);
-    loop_.releaseBuffer(std::move(input_));
-    loop_.releaseBuffer(std::move(output_));
+    loop_.releaseInput(std::move(input_));
+    loop_.releaseOutput(std::move(output_));
 }
 
 // --- http_parser callbacks: they only record spans; requests are served after execute() ---
@@ -192,8 +192,6 @@ int Connection::onHeadersComplete(http_parser* parser) {
         std::string_view value = c->view(header.value);
         if (name.empty() || name.back() == ' ' || name.back() == '\t')
             return refuse(400, "bad request", "whitespace between a header name and its colon");
-        if (value.find_first_of("\r\n") != std::string_view::npos)
-            return refuse(400, "bad request", "folded header lines (obs-fold) are not accepted");
         if (equalsIgnoreCase(name, "host")) ++hosts;
         if (equalsIgnoreCase(name, "expect")) expect = value;
     }
@@ -252,12 +250,10 @@ void Connection::onReadable() {
     if (state_ != State::Reading && state_ != State::Lingering) return;
     while (true) {
         if (state_ == State::Reading && input_.size() - parsed_ >= kMaxReadAhead) break;  // resumes later
-        if (input_.capacity() == 0) input_ = loop_.acquireBuffer();
-        std::size_t used = input_.size();
-        input_.resize(used + kReadChunk);
-        ssize_t n = ::recv(fd_, input_.data() + used, kReadChunk, 0);
-        input_.resize(used + (n > 0 ? static_cast<std::size_t>(n) : 0));
+        if (input_.capacity() == 0) input_ = loop_.acquireInput();
+        ssize_t n = ::recv(fd_, input_.prepare(kReadChunk), kReadChunk, 0);
         if (n > 0) {
+            input_.commit(static_cast<std::size_t>(n));
             lastActivityMs_ = loop_.nowMs();
             if (state_ == State::Lingering) input_.clear();  // discarded: only the response matters now
             if (static_cast<std::size_t>(n) < kReadChunk) break;
@@ -364,18 +360,14 @@ void Connection::onHandlerDone() {
 }
 
 void Connection::finishResponse() {
-    if (output_.capacity() == 0) output_ = loop_.acquireBuffer();
+    if (output_.capacity() == 0) output_ = loop_.acquireOutput();
     writeResponse(output_, response_, headRequest_, keepAlive_);
     if (!keepAlive_) closeAfterWrite_ = true;
     route_ = nullptr;
     resetMessage();
     lastActivityMs_ = loop_.nowMs();
     // Every view into input_ is dead now: drop the consumed bytes.
-    if (parsed_ == input_.size()) {
-        input_.clear();
-    } else {
-        input_.erase(0, parsed_);
-    }
+    input_.consume(parsed_);
     parsed_ = 0;
 }
 
@@ -384,7 +376,7 @@ void Connection::failAndClose(int status, const char* message, const std::string
     HostRequest request;  // the broken one may not even have a complete header section
     HttpResponse response;
     loop_.pipeline().reject(request, status, message, detail, response);
-    if (output_.capacity() == 0) output_ = loop_.acquireBuffer();
+    if (output_.capacity() == 0) output_ = loop_.acquireOutput();
     writeResponse(output_, response, false, false);
     closeAfterWrite_ = true;
     flush();
@@ -414,9 +406,10 @@ void Connection::flush() {
         if (peerClosed_) close();
         return;
     }
+    // Idle: hand the buffers back to the loop, so an idle client costs a descriptor and no buffers.
     if (input_.empty() && !messageStarted_) {
-        loop_.releaseBuffer(std::move(input_));
-        loop_.releaseBuffer(std::move(output_));
+        loop_.releaseInput(std::move(input_));
+        loop_.releaseOutput(std::move(output_));
     }
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "byte_buffer.h"
 #include "host_request.h"
 #include "http_response.h"
 
@@ -88,7 +89,7 @@ class Connection {
     State state_ = State::Reading;
     http_parser parser_;
 
-    std::string input_;
+    ByteBuffer input_;
     std::size_t parsed_ = 0;       // bytes of input_ the parser has consumed
     bool messageStarted_ = false;  // a request's first byte has been parsed
     bool headersDone_ = false;

@@ -102,33 +102,47 @@ void EventLoop::handlerDone(Connection* connection) {
     if (first) wake();  // later ones ride on the same wake-up
 }
 
-std::string EventLoop::acquireBuffer() {
-    if (bufferPool_.empty()) {
-        std::string buffer;
-        buffer.reserve(16 * 1024);
-        return buffer;
-    }
-    std::string buffer = std::move(bufferPool_.back());
-    bufferPool_.pop_back();
+ByteBuffer EventLoop::acquireInput() {
+    if (inputPool_.empty()) return ByteBuffer();
+    ByteBuffer buffer = std::move(inputPool_.back());
+    inputPool_.pop_back();
     return buffer;
 }
 
-void EventLoop::releaseBuffer(std::string&& buffer) {
-    if (buffer.capacity() == 0) return;
-    if (buffer.capacity() > kMaxPooledCapacity || bufferPool_.size() >= kPooledBuffers) {
-        std::string().swap(buffer);
-        return;
+void EventLoop::releaseInput(ByteBuffer&& buffer) {
+    ByteBuffer taken(std::move(buffer));
+    if (taken.capacity() == 0 || taken.capacity() > kMaxPooledCapacity || inputPool_.size() >= kPooledBuffers)
+        return;  // freed here
+    taken.clear();
+    inputPool_.push_back(std::move(taken));
+}
+
+std::string EventLoop::acquireOutput() {
+    if (outputPool_.empty()) {
+        std::string buffer;
+        buffer.reserve(4096);
+        return buffer;
     }
-    buffer.clear();
-    bufferPool_.push_back(std::move(buffer));
-    buffer = std::string();
+    std::string buffer = std::move(outputPool_.back());
+    outputPool_.pop_back();
+    return buffer;
+}
+
+void EventLoop::releaseOutput(std::string&& buffer) {
+    std::string taken;
+    taken.swap(buffer);
+    if (taken.capacity() <= 15 || taken.capacity() > kMaxPooledCapacity ||
+        outputPool_.size() >= kPooledBuffers)
+        return;
+    taken.clear();
+    outputPool_.push_back(std::move(taken));
 }
 
 void EventLoop::noteRefusal(int status, const std::string& detail) {
     ++refusalsSinceLog_;
     if (nowMs_ - lastRefusalLogMs_ < 1000) return;
-    logger_.warning("refused %Lu request(s) since the last report; latest: %d %s",
-                    static_cast<unsigned long long>(refusalsSinceLog_), status, detail);
+    logger_.warning("refused %s request(s) since the last report; latest: %d %s",
+                    std::to_string(refusalsSinceLog_), status, detail);
     lastRefusalLogMs_ = nowMs_;
     refusalsSinceLog_ = 0;
 }

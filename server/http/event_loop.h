@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "byte_buffer.h"
 #include "engine_settings.h"
 
 namespace Poco {
@@ -43,8 +44,11 @@ class EventLoop {
     WorkerPool& workers() noexcept { return workers_; }
     const EngineSettings& settings() const noexcept { return settings_; }
     std::int64_t nowMs() const noexcept { return nowMs_; }
-    std::string acquireBuffer();
-    void releaseBuffer(std::string&& buffer);
+    /// Buffers are pooled per loop so that only busy connections hold one.
+    ByteBuffer acquireInput();
+    void releaseInput(ByteBuffer&& buffer);
+    std::string acquireOutput();
+    void releaseOutput(std::string&& buffer);
     /// A refused request (400, 408, 413, 431, 503, …): counted and logged, at most once a second.
     void noteRefusal(int status, const std::string& detail);
 
@@ -80,7 +84,8 @@ class EventLoop {
     std::vector<Connection*> connections_;
     std::vector<Connection*> retired_;
     bool acceptPaused_ = false;  // out of file descriptors: retried at the next sweep
-    std::vector<std::string> bufferPool_;
+    std::vector<ByteBuffer> inputPool_;
+    std::vector<std::string> outputPool_;
 
     std::mutex mutex_;  // guards the fields below, shared with workers and the engine
     std::vector<Connection*> completed_;

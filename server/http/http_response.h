@@ -2,6 +2,7 @@
 // What the pipeline hands back to the transport: a status, headers and a body, ready to write.
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -9,6 +10,8 @@ namespace berth::server {
 
 struct HttpResponse {
     int status = 200;
+    /// Sent as X-Request-Id; points into the request, which outlives the writing of the response.
+    std::string_view requestId;
     std::string contentType;
     std::string body;
     std::vector<std::pair<std::string, std::string>> headers;
@@ -18,6 +21,7 @@ struct HttpResponse {
     }
     void reset() {
         status = 200;
+        requestId = {};
         contentType.clear();
         body.clear();
         headers.clear();

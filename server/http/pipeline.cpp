@@ -43,12 +43,11 @@ void HttpPipeline::assignRequestId(HostRequest& request, HttpResponse& response)
     std::string_view given = request.header("X-Request-Id");
     if (isSaneRequestId(given)) {
         request.setRequestId(given);
-        response.addHeader("X-Request-Id", std::string(given));
     } else {
         generateRequestId(request.requestIdBuffer());
         request.setRequestId(request.requestIdBuffer());
-        response.addHeader("X-Request-Id", request.requestIdBuffer());
     }
+    response.requestId = request.requestId();
 }
 
 void HttpPipeline::fail(const HostRequest& request, int status, int code, std::string_view message,

@@ -23,9 +23,9 @@ std::uint64_t seed() {
     return value;
 }
 
-void appendHex(std::string& out, std::uint64_t value) {
+void writeHex(char* out, std::uint64_t value) {
     static const char kHex[] = "0123456789abcdef";
-    for (int shift = 60; shift >= 0; shift -= 4) out.push_back(kHex[(value >> shift) & 0xF]);
+    for (int i = 15; i >= 0; --i, value >>= 4) out[i] = kHex[value & 0xF];
 }
 
 }  // namespace
@@ -42,9 +42,10 @@ bool isSaneRequestId(std::string_view id) noexcept {
 
 void generateRequestId(std::string& out) {
     thread_local std::uint64_t state = seed();
-    out.clear();
-    appendHex(out, splitmix64(state));
-    appendHex(out, splitmix64(state));
+    char id[32];
+    writeHex(id, splitmix64(state));
+    writeHex(id + 16, splitmix64(state));
+    out.assign(id, sizeof id);
 }
 
 }  // namespace berth::server

@@ -40,6 +40,11 @@ void writeResponse(std::string& out, const HttpResponse& response, bool headRequ
         out += "\r\n";
     }
     if (!keepAlive) out += "Connection: close\r\n";
+    if (!response.requestId.empty()) {
+        out += "X-Request-Id: ";
+        out += response.requestId;
+        out += "\r\n";
+    }
     for (const auto& [name, value] : response.headers) {
         out += name;
         out += ": ";

@@ -52,15 +52,27 @@ void PluginRoutes::add(Method method, std::string_view pattern, Handler handler,
 }
 
 bool RouteTable::splitPath(std::string_view rawPath, std::vector<std::string>& segments) {
-    segments.clear();
-    if (rawPath.empty() || rawPath[0] != '/') return false;
-    if (rawPath.size() == 1) return true;
+    // Reuses the strings already in `segments` (their buffers), since this runs per request.
+    std::size_t count = 0;
+    auto finish = [&](bool ok) {
+        segments.resize(count);
+        return ok;
+    };
+    if (rawPath.empty() || rawPath[0] != '/') return finish(false);
+    if (rawPath.size() == 1) return finish(true);
     std::string_view rest = rawPath.substr(1);
     while (true) {
         std::size_t slash = rest.find('/');
-        segments.emplace_back();
-        if (!internal::percentDecode(rest.substr(0, slash), segments.back(), false)) return false;
-        if (slash == std::string_view::npos) return true;
+        std::string_view raw = rest.substr(0, slash);
+        if (count == segments.size()) segments.emplace_back();
+        std::string& segment = segments[count++];
+        if (raw.find('%') == std::string_view::npos) {
+            segment.assign(raw);
+        } else {
+            segment.clear();
+            if (!internal::percentDecode(raw, segment, false)) return finish(false);
+        }
+        if (slash == std::string_view::npos) return finish(true);
         rest = rest.substr(slash + 1);
     }
 }
