@@ -1,5 +1,7 @@
 #include "berth/json.h"
 
+#include "json_escape.h"
+
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -36,30 +38,6 @@ const char* typeName(Json::Type type) {
 }
 
 const Json kNull;
-
-// Length of the valid UTF-8 sequence starting at s (s[0] >= 0x80), or 0 if it is invalid.
-std::size_t utf8SequenceLength(const unsigned char* s, std::size_t available) {
-    unsigned char c = s[0];
-    std::size_t length;
-    unsigned int min;
-    unsigned int cp;
-    if (c >= 0xC2 && c <= 0xDF) {
-        length = 2, min = 0x80, cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        length = 3, min = 0x800, cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        length = 4, min = 0x10000, cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (available < length) return 0;
-    for (std::size_t i = 1; i < length; ++i) {
-        if ((s[i] & 0xC0) != 0x80) return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-    return length;
-}
 
 }  // namespace
 
@@ -163,61 +141,11 @@ std::string Json::dump() const {
 }
 
 void appendJsonString(std::string& out, std::string_view text) {
-    static const char kHex[] = "0123456789abcdef";
-    out.push_back('"');
-    const auto* s = reinterpret_cast<const unsigned char*>(text.data());
-    const std::size_t n = text.size();
-    std::size_t runStart = 0;
-    std::size_t i = 0;
-    while (i < n) {
-        unsigned char c = s[i];
-        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
-            ++i;
-            continue;
-        }
-        if (c >= 0x80) {
-            std::size_t length = utf8SequenceLength(s + i, n - i);
-            if (length != 0) {
-                i += length;
-                continue;
-            }
-        }
-        out.append(text.data() + runStart, i - runStart);
-        switch (c) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            case '\b':
-                out += "\\b";
-                break;
-            case '\f':
-                out += "\\f";
-                break;
-            default:
-                if (c < 0x20) {
-                    char escape[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
-                    out.append(escape, 6);
-                } else {
-                    out += "\\ufffd";  // a byte that is not valid UTF-8 must not reach the client raw
-                }
-        }
-        ++i;
-        runStart = i;
-    }
-    out.append(text.data() + runStart, n - runStart);
-    out.push_back('"');
+    std::size_t used = out.size();
+    // resize() zero-fills, which for short strings is cheaper than appending piece by piece.
+    out.resize(used + internal::maxEscapedLength(text.size()));
+    char* end = internal::writeJsonString(out.data() + used, text);
+    out.resize(static_cast<std::size_t>(end - out.data()));
 }
 
 void Json::dumpTo(std::string& out) const {

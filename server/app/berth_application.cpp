@@ -15,6 +15,8 @@
 #include "../http/http_engine.h"
 #include "../http/pipeline.h"
 #include "../http/route_table.h"
+#include "../observe/access_log.h"
+#include "../observe/request_metrics.h"
 #include "../plugin/plugin_manager.h"
 #include "berth/plugin.h"
 #include "server_config.h"
@@ -151,12 +153,26 @@ int BerthApplication::serve() {
         return EXIT_SOFTWARE;
     }
 
+    RequestMetrics metrics;
+    for (Mount& mount : routes.mounts())
+        for (Route& route : mount.routes)
+            route.metricsSeries =
+                metrics.addRoute(mount.plugin, route.pattern.source(), methodName(route.method));
+    AccessLog accessLog(Poco::Logger::get("berth.access"));
+    if (settings.accessLog) accessLog.start();
+
     HttpPipeline pipeline(routes, CorsPolicy(settings.cors), settings.limits,
                           Poco::Logger::get("berth.http"));
     pipeline.addHostEndpoint("/health", [] { return Json::object({{"status", "up"}}); });
     pipeline.addHostEndpoint("/plugins", [&plugins] { return plugins.describe(); });
+    pipeline.addHostEndpoint("/metrics", [&metrics] {
+        std::string text;
+        metrics.render(text);
+        return Reply::raw(std::move(text), "text/plain; version=0.0.4; charset=utf-8");
+    });
 
-    HttpEngine engine(settings.engine, pipeline, Poco::Logger::get("berth.http"));
+    RequestObservers observers{&metrics, settings.accessLog ? &accessLog : nullptr};
+    HttpEngine engine(settings.engine, pipeline, observers, Poco::Logger::get("berth.http"));
     try {
         engine.start();
     } catch (const std::system_error& e) {
@@ -169,6 +185,7 @@ int BerthApplication::serve() {
     waitForTerminationRequest();
     log.information("shutting down");
     engine.stop();
+    accessLog.stop();
     plugins.stopAll();
     return EXIT_OK;
 }

@@ -127,6 +127,7 @@ ServerConfig ServerConfig::load(const Poco::Util::AbstractConfiguration& config,
     c.cors.allowedMethods = read.list("cors.allowed_methods", c.cors.allowedMethods);
     c.cors.allowedHeaders = read.list("cors.allowed_headers", c.cors.allowedHeaders);
     c.cors.exposedHeaders = read.list("cors.exposed_headers", c.cors.exposedHeaders);
+    c.accessLog = read.boolean("http.access_log", c.accessLog);
     c.cors.allowCredentials = read.boolean("cors.allow_credentials", c.cors.allowCredentials);
     c.cors.maxAgeSeconds = static_cast<int>(read.integer("cors.max_age", c.cors.maxAgeSeconds, 0, 86400));
     for (const std::string& origin : c.cors.allowedOrigins)

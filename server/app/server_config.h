@@ -21,6 +21,7 @@ struct ServerConfig {
     HttpLimits limits;
     CorsSettings cors;
     PluginManagerSettings plugins;
+    bool accessLog = true;
 
     /// Relative paths (plugins.dir, plugins.conf_dir) are resolved against `confDir`, the folder
     /// of berth.properties, so berthd does not depend on its working directory.

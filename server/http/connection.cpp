@@ -8,7 +8,9 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <ctime>
 
+#include "../observe/access_log.h"
 #include "event_loop.h"
 #include "pipeline.h"
 #include "response_writer.h"
@@ -21,7 +23,21 @@ constexpr std::size_t kReadChunk = 16 * 1024;
 // Pipelined requests read ahead while a handler runs or output backs up, before reading stops.
 constexpr std::size_t kMaxReadAhead = 64 * 1024;
 constexpr std::int64_t kLingerMs = 2000;
+// A released std::string keeps its small inline buffer: below this it holds no pooled buffer.
+constexpr std::size_t kMinOutputCapacity = 256;
 constexpr const char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+std::int64_t monotonicUs() {
+    timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return static_cast<std::int64_t>(now.tv_sec) * 1000000 + now.tv_nsec / 1000;
+}
+
+std::int64_t unixMs() {
+    timespec now;
+    clock_gettime(CLOCK_REALTIME_COARSE, &now);
+    return static_cast<std::int64_t>(now.tv_sec) * 1000 + now.tv_nsec / 1000000;
+}
 
 Method methodOf(unsigned method) {
     switch (method) {
@@ -95,6 +111,7 @@ int Connection::onMessageBegin(http_parser* parser) {
     c->resetMessage();
     c->messageStarted_ = true;
     c->messageStartMs_ = c->loop_.nowMs();
+    c->messageStartUs_ = monotonicUs();
     return 0;
 }
 
@@ -240,6 +257,7 @@ int Connection::onMessageComplete(http_parser* parser) {
 
 void Connection::resetMessage() {
     messageStarted_ = headersDone_ = messageDone_ = lastWasValue_ = false;
+    messageStartUs_ = 0;
     headerBytes_ = 0;
     url_ = {};
     headers_.clear();
@@ -359,8 +377,28 @@ void Connection::onHandlerDone() {
     onReadable();  // edge-triggered: input that arrived meanwhile raised no new event
 }
 
+void Connection::observe(const HostRequest& request, const HttpResponse& response, std::size_t bodyBytes) {
+    AccessRecord record;
+    record.unixMs = unixMs();
+    std::int64_t elapsed = messageStartUs_ != 0 ? monotonicUs() - messageStartUs_ : 0;
+    record.durationUs = static_cast<std::uint32_t>(std::max<std::int64_t>(0, elapsed));
+    record.bytes = static_cast<std::uint32_t>(bodyBytes);
+    record.status = static_cast<std::uint16_t>(response.status);
+    record.method = static_cast<std::uint8_t>(request.method());
+    std::size_t series = 0;
+    if (route_ != nullptr) {
+        record.plugin = route_->mount->plugin.c_str();
+        record.route = route_->pattern.source().c_str();
+        series = route_->metricsSeries;
+    }
+    record.path = request.path();
+    record.requestId = request.requestId();
+    loop_.observe(record, series);
+}
+
 void Connection::finishResponse() {
-    if (output_.capacity() == 0) output_ = loop_.acquireOutput();
+    if (output_.capacity() < kMinOutputCapacity) output_ = loop_.acquireOutput();
+    observe(request_, response_, response_.body.size());
     writeResponse(output_, response_, headRequest_, keepAlive_);
     if (!keepAlive_) closeAfterWrite_ = true;
     route_ = nullptr;
@@ -376,7 +414,9 @@ void Connection::failAndClose(int status, const char* message, const std::string
     HostRequest request;  // the broken one may not even have a complete header section
     HttpResponse response;
     loop_.pipeline().reject(request, status, message, detail, response);
-    if (output_.capacity() == 0) output_ = loop_.acquireOutput();
+    route_ = nullptr;
+    observe(request, response, response.body.size());
+    if (output_.capacity() < kMinOutputCapacity) output_ = loop_.acquireOutput();
     writeResponse(output_, response, false, false);
     closeAfterWrite_ = true;
     flush();

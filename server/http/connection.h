@@ -78,6 +78,8 @@ class Connection {
     void finishResponse();
     /// Sends an error envelope and closes after it: used for anything that breaks framing.
     void failAndClose(int status, const char* message, const std::string& detail);
+    /// Reports an answered request to the metrics and the access log.
+    void observe(const HostRequest& request, const HttpResponse& response, std::size_t bodyBytes);
     void flush();
     void close();
     bool grow(Span& span, const char* at, std::size_t length);
@@ -109,6 +111,7 @@ class Connection {
     std::string body_;
 
     std::int64_t messageStartMs_ = 0;
+    std::int64_t messageStartUs_ = 0;  // precise, for the latency metric
     std::int64_t lastInputMs_ = 0;
     std::int64_t lastActivityMs_ = 0;
     std::int64_t handlerStartMs_ = 0;

@@ -21,4 +21,13 @@ struct EngineSettings {
     std::size_t maxOutputBytes = 1 << 20;  // unread responses held for one client before it is closed
 };
 
+class RequestMetrics;
+class AccessLog;
+
+/// Where the engine reports each answered request; either may be null (tests, access log off).
+struct RequestObservers {
+    RequestMetrics* metrics = nullptr;
+    AccessLog* accessLog = nullptr;
+};
+
 }  // namespace berth::server

@@ -13,6 +13,7 @@
 #include <ctime>
 #include <system_error>
 
+#include "../observe/request_metrics.h"
 #include "connection.h"
 
 namespace berth::server {
@@ -36,12 +37,15 @@ std::int64_t EventLoop::steadyNowMs() noexcept {
 }
 
 EventLoop::EventLoop(const EngineSettings& settings, const HttpPipeline& pipeline, WorkerPool& workers,
-                     std::atomic<std::size_t>& openConnections, Poco::Logger& logger)
+                     RequestObservers observers, std::atomic<std::size_t>& openConnections,
+                     Poco::Logger& logger)
     : settings_(settings),
       pipeline_(pipeline),
       workers_(workers),
+      observers_(observers),
       openConnections_(openConnections),
       logger_(logger) {
+    if (observers_.accessLog != nullptr) accessShard_ = observers_.accessLog->createShard();
     epollFd_ = epoll_create1(EPOLL_CLOEXEC);
     if (epollFd_ < 0) throw std::system_error(errno, std::generic_category(), "epoll_create1");
     wakeFd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -136,6 +140,12 @@ void EventLoop::releaseOutput(std::string&& buffer) {
         return;
     taken.clear();
     outputPool_.push_back(std::move(taken));
+}
+
+void EventLoop::observe(const AccessRecord& record, std::size_t metricsSeries) {
+    if (observers_.metrics != nullptr)
+        observers_.metrics->record(metricsSeries, record.status, record.durationUs);
+    if (accessShard_ != nullptr) observers_.accessLog->record(accessShard_, record);
 }
 
 void EventLoop::noteRefusal(int status, const std::string& detail) {

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "../observe/access_log.h"
 #include "byte_buffer.h"
 #include "engine_settings.h"
 
@@ -27,7 +28,7 @@ class WorkerPool;
 class EventLoop {
   public:
     EventLoop(const EngineSettings& settings, const HttpPipeline& pipeline, WorkerPool& workers,
-              std::atomic<std::size_t>& openConnections, Poco::Logger& logger);
+              RequestObservers observers, std::atomic<std::size_t>& openConnections, Poco::Logger& logger);
     ~EventLoop();
     EventLoop(const EventLoop&) = delete;
     EventLoop& operator=(const EventLoop&) = delete;
@@ -49,6 +50,10 @@ class EventLoop {
     void releaseInput(ByteBuffer&& buffer);
     std::string acquireOutput();
     void releaseOutput(std::string&& buffer);
+    /// Metrics and access log for one answered request.
+    void observe(const AccessRecord& record, std::size_t metricsSeries);
+    RequestMetrics* metrics() noexcept { return observers_.metrics; }
+
     /// A refused request (400, 408, 413, 431, 503, …): counted and logged, at most once a second.
     void noteRefusal(int status, const std::string& detail);
 
@@ -71,6 +76,8 @@ class EventLoop {
     const EngineSettings& settings_;
     const HttpPipeline& pipeline_;
     WorkerPool& workers_;
+    RequestObservers observers_;
+    AccessLog::Shard* accessShard_ = nullptr;
     std::atomic<std::size_t>& openConnections_;
     Poco::Logger& logger_;
 

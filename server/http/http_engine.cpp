@@ -55,8 +55,9 @@ int listenOn(const std::string& address, int port, int& boundPort) {
 
 }  // namespace
 
-HttpEngine::HttpEngine(EngineSettings settings, const HttpPipeline& pipeline, Poco::Logger& logger)
-    : settings_(std::move(settings)), pipeline_(pipeline), logger_(logger) {}
+HttpEngine::HttpEngine(EngineSettings settings, const HttpPipeline& pipeline, RequestObservers observers,
+                       Poco::Logger& logger)
+    : settings_(std::move(settings)), pipeline_(pipeline), observers_(observers), logger_(logger) {}
 
 HttpEngine::~HttpEngine() {
     stop();
@@ -68,8 +69,8 @@ void HttpEngine::start() {
                                         : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     workers_ = std::make_unique<WorkerPool>(settings_.workerThreads, settings_.maxQueued);
     for (int i = 0; i < loops; ++i) {
-        loops_.push_back(
-            std::make_unique<EventLoop>(settings_, pipeline_, *workers_, openConnections_, logger_));
+        loops_.push_back(std::make_unique<EventLoop>(settings_, pipeline_, *workers_, observers_,
+                                                     openConnections_, logger_));
         loops_.back()->start(listenFd_);
     }
 }

@@ -22,7 +22,8 @@ class WorkerPool;
 
 class HttpEngine {
   public:
-    HttpEngine(EngineSettings settings, const HttpPipeline& pipeline, Poco::Logger& logger);
+    HttpEngine(EngineSettings settings, const HttpPipeline& pipeline, RequestObservers observers,
+               Poco::Logger& logger);
     ~HttpEngine();
     HttpEngine(const HttpEngine&) = delete;
     HttpEngine& operator=(const HttpEngine&) = delete;
@@ -37,6 +38,7 @@ class HttpEngine {
   private:
     EngineSettings settings_;
     const HttpPipeline& pipeline_;
+    RequestObservers observers_;
     Poco::Logger& logger_;
     std::unique_ptr<WorkerPool> workers_;
     std::vector<std::unique_ptr<EventLoop>> loops_;

@@ -99,8 +99,15 @@ const Route* HttpPipeline::prepare(HostRequest& request, HttpResponse& response)
     auto endpoint = hostEndpoints_.find(request.path());
     if (endpoint != hostEndpoints_.end()) {
         if (request.method() == Method::Get || request.method() == Method::Head) {
-            response.contentType = "application/json";
-            writeSuccessEnvelope(response.body, endpoint->second());
+            Reply reply = endpoint->second();
+            response.status = reply.statusCode();
+            if (reply.isRaw()) {
+                response.contentType = reply.contentType();
+                response.body = reply.body();
+            } else {
+                response.contentType = "application/json";
+                writeSuccessEnvelope(response.body, reply.data());
+            }
         } else if (request.method() == Method::Options) {
             response.status = 204;
             response.addHeader("Allow", "GET, HEAD, OPTIONS");

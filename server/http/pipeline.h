@@ -27,8 +27,8 @@ struct HttpLimits {
 
 class HttpPipeline {
   public:
-    /// A host endpoint answers GET (and HEAD) with data for the envelope.
-    using HostEndpoint = std::function<Json()>;
+    /// A host endpoint answers GET (and HEAD): data for the envelope, or a raw reply (/metrics).
+    using HostEndpoint = std::function<Reply()>;
 
     HttpPipeline(const RouteTable& routes, CorsPolicy cors, HttpLimits limits, Poco::Logger& logger);
 

@@ -23,7 +23,8 @@ struct Route {
     RoutePattern pattern;
     Handler handler;
     RouteOptions options;
-    const Mount* mount = nullptr;  // set when mounted
+    const Mount* mount = nullptr;   // set when mounted
+    std::size_t metricsSeries = 0;  // this route's series in RequestMetrics (0: unassigned)
 };
 
 /// The Router a plugin's start() registers into; its routes are mounted only if start() succeeds.
@@ -68,6 +69,7 @@ class RouteTable {
     /// HEAD finds GET routes. `scratch` is reused between calls to avoid allocations.
     void find(Method method, std::string_view rawPath, Lookup& out, std::vector<std::string>& scratch) const;
     const std::vector<Mount>& mounts() const noexcept { return mounts_; }
+    std::vector<Mount>& mounts() noexcept { return mounts_; }
 
     /// Splits "/a/b%20c" into decoded segments {"a", "b c"}; false on broken percent-encoding.
     static bool splitPath(std::string_view rawPath, std::vector<std::string>& segments);

@@ -1,0 +1,122 @@
+#include "json_escape.h"
+
+#include <cstdint>
+#include <cstring>
+
+namespace berth::internal {
+namespace {
+
+constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+constexpr std::uint64_t kHighs = 0x8080808080808080ull;
+
+// True when any of the 8 bytes needs attention: a control byte, '"', '\\' or a non-ASCII byte.
+// Exact for "any" (the classic has-zero-byte trick), so a clean word is copied in one go.
+bool wordNeedsWork(std::uint64_t word) noexcept {
+    std::uint64_t quote = word ^ (kOnes * '"');
+    std::uint64_t backslash = word ^ (kOnes * '\\');
+    std::uint64_t found = (word - kOnes * 0x20) & ~word;
+    found |= (quote - kOnes) & ~quote;
+    found |= (backslash - kOnes) & ~backslash;
+    return ((found | word) & kHighs) != 0;
+}
+
+// Length of the valid UTF-8 sequence starting at s (s[0] >= 0x80), or 0 if it is invalid.
+std::size_t utf8SequenceLength(const unsigned char* s, std::size_t available) noexcept {
+    unsigned char c = s[0];
+    std::size_t length;
+    unsigned int min;
+    unsigned int cp;
+    if (c >= 0xC2 && c <= 0xDF) {
+        length = 2, min = 0x80, cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        length = 3, min = 0x800, cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        length = 4, min = 0x10000, cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (available < length) return 0;
+    for (std::size_t i = 1; i < length; ++i) {
+        if ((s[i] & 0xC0) != 0x80) return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    return length;
+}
+
+}  // namespace
+
+char* writeJsonString(char* out, std::string_view text) noexcept {
+    static const char kHex[] = "0123456789abcdef";
+    const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+    const std::size_t n = text.size();
+    *out++ = '"';
+    std::size_t i = 0;
+    while (i < n) {
+        if (i + 8 <= n) {
+            std::uint64_t word;
+            std::memcpy(&word, s + i, 8);
+            if (!wordNeedsWork(word)) {
+                std::memcpy(out, s + i, 8);
+                out += 8;
+                i += 8;
+                continue;
+            }
+        }
+        unsigned char c = s[i];
+        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+            *out++ = static_cast<char>(c);
+            ++i;
+            continue;
+        }
+        if (c >= 0x80) {
+            std::size_t length = utf8SequenceLength(s + i, n - i);
+            if (length != 0) {
+                std::memcpy(out, s + i, length);
+                out += length;
+                i += length;
+                continue;
+            }
+            // A byte that is not valid UTF-8 must not reach the client raw.
+            std::memcpy(out, "\\ufffd", 6);
+            out += 6;
+            ++i;
+            continue;
+        }
+        *out++ = '\\';
+        switch (c) {
+            case '"':
+                *out++ = '"';
+                break;
+            case '\\':
+                *out++ = '\\';
+                break;
+            case '\n':
+                *out++ = 'n';
+                break;
+            case '\r':
+                *out++ = 'r';
+                break;
+            case '\t':
+                *out++ = 't';
+                break;
+            case '\b':
+                *out++ = 'b';
+                break;
+            case '\f':
+                *out++ = 'f';
+                break;
+            default:
+                *out++ = 'u';
+                *out++ = '0';
+                *out++ = '0';
+                *out++ = kHex[c >> 4];
+                *out++ = kHex[c & 0xF];
+        }
+        ++i;
+    }
+    *out++ = '"';
+    return out;
+}
+
+}  // namespace berth::internal

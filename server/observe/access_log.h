@@ -1,0 +1,71 @@
+#pragma once
+// The access log, kept off the request path: an I/O loop appends a compact binary record to
+// its own shard (one uncontended lock, no formatting); a background thread swaps the shards'
+// buffers a few times a second, formats one JSON line per request and hands it to the Poco
+// logger "berth.access", whose channel (file, rotation) conf/logging.properties chooses.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace Poco {
+class Logger;
+}
+
+namespace berth::server {
+
+struct AccessRecord {
+    std::int64_t unixMs = 0;
+    std::uint32_t durationUs = 0;
+    std::uint32_t bytes = 0;
+    std::uint16_t status = 0;
+    std::uint8_t method = 0;  // berth::Method
+    const char* plugin = "";  // owned by the route table, stable while serving
+    const char* route = "";
+    std::string_view path;
+    std::string_view requestId;
+};
+
+class AccessLog {
+  public:
+    class Shard;
+
+    explicit AccessLog(Poco::Logger& logger);
+    ~AccessLog();
+    AccessLog(const AccessLog&) = delete;
+    AccessLog& operator=(const AccessLog&) = delete;
+
+    /// One per producing thread (each I/O loop); valid until the AccessLog is destroyed.
+    Shard* createShard();
+    /// Copies the record into the shard; drops it (and counts the drop) when the writer is behind.
+    void record(Shard* shard, const AccessRecord& record) noexcept;
+
+    void start();
+    /// Writes what is pending, then stops the writer thread.
+    void stop();
+    std::uint64_t dropped() const noexcept { return dropped_.load(std::memory_order_relaxed); }
+
+    /// Appends the records in `buffer` to `lines` as JSON lines separated by '\n' (exposed for tests).
+    static void format(std::string_view buffer, std::string& lines);
+
+  private:
+    void writerLoop();
+    void flushShards();
+
+    Poco::Logger& logger_;
+    std::mutex shardsMutex_;
+    std::vector<std::unique_ptr<Shard>> shards_;
+    std::atomic<std::uint64_t> dropped_{0};
+    std::thread writer_;
+    std::mutex wakeMutex_;
+    std::condition_variable wake_;
+    bool stopping_ = false;
+};
+
+}  // namespace berth::server
