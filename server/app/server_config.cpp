@@ -38,8 +38,17 @@ class Reader {
 
     std::string text(const std::string& key, const std::string& fallback) {
         try {
-            return Poco::trim(config_.getString(key, fallback));
-        } catch (const Poco::Exception& e) {  // e.g. an undefined ${system.env.X}
+            std::string value = Poco::trim(config_.getString(key, fallback));
+            // Poco leaves an undefined ${...} as it is; a server listening on "${system.env.X}"
+            // helps nobody.
+            std::size_t open = value.find("${");
+            if (open != std::string::npos) {
+                problems_.push_back(key + ": " + value.substr(open, value.find('}', open) - open + 1) +
+                                    " is not defined (is the environment variable set?)");
+                return fallback;
+            }
+            return value;
+        } catch (const Poco::Exception& e) {
             problems_.push_back(key + ": " + e.displayText());
             return fallback;
         }

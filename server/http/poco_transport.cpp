@@ -46,6 +46,9 @@ class PipelineHandler : public Poco::Net::HTTPRequestHandler {
     // False when the body is larger than the limit (without reading more than limit + 1 bytes).
     bool readBody(Poco::Net::HTTPServerRequest& in, std::string& body) {
         const std::size_t limit = pipeline_.limits().maxBodyBytes;
+        // Without Content-Length or chunked framing a request has no body (RFC 9112 6.3); Poco's
+        // stream would otherwise wait for the client to close the connection.
+        if (!in.hasContentLength() && !in.getChunkedTransferEncoding()) return true;
         if (in.hasContentLength() && static_cast<std::uint64_t>(in.getContentLength64()) > limit)
             return false;
         std::istream& stream = in.stream();
