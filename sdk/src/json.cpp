@@ -1,5 +1,7 @@
 #include "berth/json.h"
 
+#include "utf8.h"
+
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -36,30 +38,6 @@ const char* typeName(Json::Type type) {
 }
 
 const Json kNull;
-
-// Length of the valid UTF-8 sequence starting at s (s[0] >= 0x80), or 0 if it is invalid.
-std::size_t utf8SequenceLength(const unsigned char* s, std::size_t available) {
-    unsigned char c = s[0];
-    std::size_t length;
-    unsigned int min;
-    unsigned int cp;
-    if (c >= 0xC2 && c <= 0xDF) {
-        length = 2, min = 0x80, cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        length = 3, min = 0x800, cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        length = 4, min = 0x10000, cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (available < length) return 0;
-    for (std::size_t i = 1; i < length; ++i) {
-        if ((s[i] & 0xC0) != 0x80) return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-    return length;
-}
 
 }  // namespace
 
@@ -176,7 +154,7 @@ void appendJsonString(std::string& out, std::string_view text) {
             continue;
         }
         if (c >= 0x80) {
-            std::size_t length = utf8SequenceLength(s + i, n - i);
+            std::size_t length = internal::utf8SequenceLength(s + i, n - i);
             if (length != 0) {
                 i += length;
                 continue;

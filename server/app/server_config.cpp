@@ -7,6 +7,8 @@
 #include <Poco/Util/AbstractConfiguration.h>
 #include <set>
 
+#include "strict_number.h"
+
 namespace berth::server {
 namespace {
 
@@ -58,7 +60,7 @@ class Reader {
         if (!config_.hasProperty(key)) return fallback;
         std::string raw = text(key, "");
         Poco::Int64 value = 0;
-        if (!Poco::NumberParser::tryParse64(raw, value)) {
+        if (!internal::parseStrictInt64(raw, value)) {
             problems_.push_back(key + " = '" + raw + "' is not an integer");
             return fallback;
         }
