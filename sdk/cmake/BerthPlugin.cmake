@@ -1,11 +1,11 @@
-# berth_add_plugin(<name> SOURCES <files...> [LIBRARIES <targets...>] [OUTPUT_DIRECTORY <dir>])
+# berth_add_plugin(<name> SOURCES <files...> [LIBRARIES <targets...>] [OUTPUT_DIRECTORY <dir>] [NO_INSTALL])
 #
 # Builds a Berth plugin exactly as berthd expects it: a MODULE named <name>.so, linked to
 # Berth::sdk, with hidden visibility (two plugins may use the same internal names without
 # calling each other's copies) and every symbol bound at load time (-z now), so a missing
 # symbol is reported when berthd loads the file, not in the middle of a request.
 function(berth_add_plugin name)
-  cmake_parse_arguments(ARG "" "OUTPUT_DIRECTORY" "SOURCES;LIBRARIES" ${ARGN})
+  cmake_parse_arguments(ARG "NO_INSTALL" "OUTPUT_DIRECTORY" "SOURCES;LIBRARIES" ${ARGN})
   if(NOT ARG_SOURCES)
     message(FATAL_ERROR "berth_add_plugin(${name}): SOURCES is required")
   endif()
@@ -21,7 +21,7 @@ function(berth_add_plugin name)
   elseif(BERTH_PLUGIN_OUTPUT_DIRECTORY)
     set_target_properties(${name} PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${BERTH_PLUGIN_OUTPUT_DIRECTORY})
   endif()
-  if(BERTH_INSTALL_PLUGINDIR)
+  if(BERTH_INSTALL_PLUGINDIR AND NOT ARG_NO_INSTALL)
     install(TARGETS ${name} LIBRARY DESTINATION ${BERTH_INSTALL_PLUGINDIR})
   endif()
 endfunction()

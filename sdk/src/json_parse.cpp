@@ -8,6 +8,7 @@
 #include <rapidjson/reader.h>
 
 #include "berth/json.h"
+#include "utf8.h"
 
 namespace berth {
 inline namespace v1 {
@@ -29,8 +30,14 @@ class TreeBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, TreeB
         return add(Json(static_cast<double>(u)));
     }
     bool Double(double d) { return add(Json(d)); }
-    bool String(const char* s, rapidjson::SizeType length, bool) { return add(Json(std::string(s, length))); }
+    // RapidJSON 1.1 validates raw bytes but turns an escaped lone low surrogate ("\\udc00") into
+    // invalid UTF-8; handlers must only ever see valid UTF-8, so decoded text is checked again.
+    bool String(const char* s, rapidjson::SizeType length, bool) {
+        if (!internal::isValidUtf8({s, length})) return invalidText();
+        return add(Json(std::string(s, length)));
+    }
     bool Key(const char* s, rapidjson::SizeType length, bool) {
+        if (!internal::isValidUtf8({s, length})) return invalidText();
         keys_.back().assign(s, length);
         return true;
     }
@@ -41,8 +48,13 @@ class TreeBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, TreeB
 
     Json take() { return std::move(root_); }
     bool tooDeep() const { return tooDeep_; }
+    bool badText() const { return badText_; }
 
   private:
+    bool invalidText() {
+        badText_ = true;
+        return false;
+    }
     bool open(Json container) {
         if (open_.size() >= kMaxDepth) {
             tooDeep_ = true;
@@ -73,6 +85,7 @@ class TreeBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, TreeB
     std::vector<std::string> keys_;
     Json root_;
     bool tooDeep_ = false;
+    bool badText_ = false;
 };
 
 }  // namespace
@@ -87,6 +100,7 @@ Json Json::parse(std::string_view text) {
                                 rapidjson::kParseFullPrecisionFlag;
     rapidjson::ParseResult result = reader.Parse<kFlags>(stream, builder);
     if (!result) {
+        if (builder.badText()) throw JsonError("invalid JSON: a string escapes a lone UTF-16 surrogate");
         if (builder.tooDeep())
             throw JsonError("invalid JSON: nested deeper than " + std::to_string(kMaxDepth) + " levels");
         throw JsonError(std::string("invalid JSON at offset ") + std::to_string(result.Offset()) + ": " +

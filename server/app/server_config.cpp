@@ -7,6 +7,8 @@
 #include <Poco/Util/AbstractConfiguration.h>
 #include <set>
 
+#include "strict_number.h"
+
 namespace berth::server {
 namespace {
 
@@ -18,8 +20,17 @@ class Reader {
     std::string text(const std::string& key, const std::string& fallback) {
         known_.insert(key);
         try {
-            return Poco::trim(config_.getString(key, fallback));
-        } catch (const Poco::Exception& e) {  // e.g. an undefined ${system.env.X}
+            std::string value = Poco::trim(config_.getString(key, fallback));
+            // Poco leaves an undefined ${...} as it is; a server listening on "${system.env.X}"
+            // helps nobody.
+            std::size_t open = value.find("${");
+            if (open != std::string::npos) {
+                problems_.push_back(key + ": " + value.substr(open, value.find('}', open) - open + 1) +
+                                    " is not defined (is the environment variable set?)");
+                return fallback;
+            }
+            return value;
+        } catch (const Poco::Exception& e) {
             problems_.push_back(key + ": " + e.displayText());
             return fallback;
         }
@@ -30,7 +41,7 @@ class Reader {
         if (!config_.hasProperty(key)) return fallback;
         std::string raw = text(key, "");
         Poco::Int64 value = 0;
-        if (!Poco::NumberParser::tryParse64(raw, value)) {
+        if (!internal::parseStrictInt64(raw, value)) {
             problems_.push_back(key + " = '" + raw + "' is not an integer");
             return fallback;
         }

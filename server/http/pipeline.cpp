@@ -94,6 +94,8 @@ const Route* HttpPipeline::prepare(HostRequest& request, HttpResponse& response)
             }
             if (cors_.originAllowed(origin)) cors_.addResponseHeaders(origin, response);
         }
+        // The answer depends on Origin whether or not this one was allowed: tell caches so.
+        if (origin.empty() || !cors_.originAllowed(origin)) response.addHeader("Vary", "Origin");
     }
 
     auto endpoint = hostEndpoints_.find(request.path());

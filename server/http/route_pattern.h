@@ -11,7 +11,8 @@ namespace berth::server {
 class RoutePattern {
   public:
     struct Segment {
-        enum class Kind { Literal, Text, Int, Path };
+        // Declared most specific first: moreSpecificThan() compares these values.
+        enum class Kind { Literal, Int, Text, Path };
         Kind kind;
         std::string text;  // the literal, or the parameter's name
     };

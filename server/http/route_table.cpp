@@ -81,6 +81,10 @@ std::string RouteTable::prefixProblem(std::string_view prefix) {
     if (prefix.size() < 2 || prefix[0] != '/')
         return "prefix '" + std::string(prefix) + "' must start with '/' and name at least one segment";
     if (prefix.back() == '/') return "prefix '" + std::string(prefix) + "' must not end with '/'";
+    // Clients remove "." and ".." segments before sending, so such a prefix could never be reached.
+    std::string wrapped = std::string(prefix) + "/";
+    if (wrapped.find("/./") != std::string::npos || wrapped.find("/../") != std::string::npos)
+        return "prefix '" + std::string(prefix) + "' must not contain '.' or '..' segments";
     for (std::size_t i = 1; i < prefix.size(); ++i) {
         char c = prefix[i];
         if (c == '/' && prefix[i - 1] == '/')

@@ -2,7 +2,10 @@
 
 #include <Poco/Exception.h>
 #include <Poco/Logger.h>
+#include <Poco/String.h>
 #include <stdexcept>
+
+#include "strict_number.h"
 
 namespace berth::server {
 
@@ -29,11 +32,12 @@ std::string PluginContext::getString(std::string_view key, std::string_view fall
 }
 
 std::int64_t PluginContext::getInt(std::string_view key, std::int64_t fallback) const {
-    try {
-        return config_->getInt64(std::string(key), fallback);
-    } catch (const Poco::Exception&) {
+    std::string name(key);
+    if (!config_->hasProperty(name)) return fallback;
+    std::int64_t value = 0;
+    if (!internal::parseStrictInt64(Poco::trim(config_->getString(name)), value))
         wrongType(key, "an integer");
-    }
+    return value;
 }
 
 double PluginContext::getDouble(std::string_view key, double fallback) const {

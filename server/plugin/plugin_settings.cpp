@@ -3,8 +3,10 @@
 #include <Poco/Exception.h>
 #include <Poco/File.h>
 #include <Poco/Path.h>
+#include <Poco/Util/LayeredConfiguration.h>
 #include <Poco/Util/MapConfiguration.h>
 #include <Poco/Util/PropertyFileConfiguration.h>
+#include <Poco/Util/SystemConfiguration.h>
 
 #include "../http/route_table.h"
 
@@ -19,7 +21,12 @@ PluginSettings PluginSettings::load(const std::string& confDir, const std::strin
     if (confDir.empty() || !Poco::File(file).exists()) return settings;
     settings.file = file;
     try {
-        settings.config = new Poco::Util::PropertyFileConfiguration(file);
+        // Layered over the system configuration so that ${system.env.NAME} works here as it
+        // does in berth.properties (secrets belong in the environment, not in these files).
+        Poco::AutoPtr<Poco::Util::LayeredConfiguration> layered = new Poco::Util::LayeredConfiguration;
+        layered->add(new Poco::Util::PropertyFileConfiguration(file), 0);
+        layered->add(new Poco::Util::SystemConfiguration, 100);
+        settings.config = layered;
     } catch (const Poco::Exception& e) {
         problems.push_back(file + ": cannot be read: " + e.displayText());
         return settings;

@@ -41,7 +41,16 @@ class Json {
     Json(std::nullptr_t) noexcept {}
     Json(bool value) noexcept : value_(value) {}
     template <class I, std::enable_if_t<std::is_integral_v<I> && !std::is_same_v<I, bool>, int> = 0>
-    Json(I value) noexcept : value_(static_cast<std::int64_t>(value)) {}
+    Json(I value) noexcept {
+        // Unsigned values past INT64_MAX become doubles, as Json::parse stores them, not negatives.
+        if constexpr (std::is_unsigned_v<I> && sizeof(I) >= sizeof(std::int64_t)) {
+            if (value > static_cast<I>(INT64_MAX)) {
+                value_ = static_cast<double>(value);
+                return;
+            }
+        }
+        value_ = static_cast<std::int64_t>(value);
+    }
     Json(double value) noexcept : value_(value) {}
     Json(const char* value) : value_(std::string(value)) {}
     Json(std::string value) noexcept : value_(std::move(value)) {}
