@@ -158,8 +158,18 @@ int BerthApplication::serve() {
         for (Route& route : mount.routes)
             route.metricsSeries =
                 metrics.addRoute(mount.plugin, route.pattern.source(), methodName(route.method));
-    AccessLog accessLog(Poco::Logger::get("berth.access"));
-    if (settings.accessLog) accessLog.start();
+    std::unique_ptr<AccessLog> accessLog;
+    if (settings.accessLog.enabled) {
+        try {
+            accessLog = std::make_unique<AccessLog>(settings.accessLog.file, settings.accessLog.rotateBytes,
+                                                    settings.accessLog.keep);
+        } catch (const std::exception& e) {
+            log.fatal("access log: %s (set http.access_log_file, or http.access_log = false)",
+                      std::string(e.what()));
+            return EXIT_CANTCREAT;
+        }
+        accessLog->start();
+    }
 
     HttpPipeline pipeline(routes, CorsPolicy(settings.cors), settings.limits,
                           Poco::Logger::get("berth.http"));
@@ -171,7 +181,7 @@ int BerthApplication::serve() {
         return Reply::raw(std::move(text), "text/plain; version=0.0.4; charset=utf-8");
     });
 
-    RequestObservers observers{&metrics, settings.accessLog ? &accessLog : nullptr};
+    RequestObservers observers{&metrics, accessLog.get()};
     HttpEngine engine(settings.engine, pipeline, observers, Poco::Logger::get("berth.http"));
     try {
         engine.start();
@@ -185,7 +195,7 @@ int BerthApplication::serve() {
     waitForTerminationRequest();
     log.information("shutting down");
     engine.stop();
-    accessLog.stop();
+    if (accessLog) accessLog->stop();
     plugins.stopAll();
     return EXIT_OK;
 }

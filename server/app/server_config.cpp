@@ -138,7 +138,11 @@ ServerConfig ServerConfig::load(const Poco::Util::AbstractConfiguration& config,
     c.cors.allowedMethods = read.list("cors.allowed_methods", c.cors.allowedMethods);
     c.cors.allowedHeaders = read.list("cors.allowed_headers", c.cors.allowedHeaders);
     c.cors.exposedHeaders = read.list("cors.exposed_headers", c.cors.exposedHeaders);
-    c.accessLog = read.boolean("http.access_log", c.accessLog);
+    c.accessLog.enabled = read.boolean("http.access_log", c.accessLog.enabled);
+    c.accessLog.file = resolve(confDir, read.text("http.access_log_file", "../logs/access.log"));
+    c.accessLog.rotateBytes = static_cast<std::size_t>(read.integer(
+        "http.access_log_rotate_bytes", static_cast<long long>(c.accessLog.rotateBytes), 0, 1LL << 40));
+    c.accessLog.keep = static_cast<int>(read.integer("http.access_log_keep", c.accessLog.keep, 0, 1000));
     c.cors.allowCredentials = read.boolean("cors.allow_credentials", c.cors.allowCredentials);
     c.cors.maxAgeSeconds = static_cast<int>(read.integer("cors.max_age", c.cors.maxAgeSeconds, 0, 86400));
     for (const std::string& origin : c.cors.allowedOrigins)

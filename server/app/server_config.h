@@ -21,7 +21,12 @@ struct ServerConfig {
     HttpLimits limits;
     CorsSettings cors;
     PluginManagerSettings plugins;
-    bool accessLog = true;
+    struct AccessLogSettings {
+        bool enabled = true;
+        std::string file;
+        std::size_t rotateBytes = 100 * 1024 * 1024;
+        int keep = 5;
+    } accessLog;
 
     /// Relative paths (plugins.dir, plugins.conf_dir) are resolved against `confDir`, the folder
     /// of berth.properties, so berthd does not depend on its working directory.

@@ -1,12 +1,9 @@
 #include "connection.h"
 
-#include <Poco/Logger.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <strings.h>
 #include <cerrno>
-#include <climits>
 #include <cstring>
 #include <ctime>
 
@@ -20,12 +17,10 @@ namespace berth::server {
 namespace {
 
 constexpr std::size_t kReadChunk = 16 * 1024;
-// Pipelined requests read ahead while a handler runs or output backs up, before reading stops.
-constexpr std::size_t kMaxReadAhead = 64 * 1024;
 constexpr std::int64_t kLingerMs = 2000;
 // A released std::string keeps its small inline buffer: below this it holds no pooled buffer.
 constexpr std::size_t kMinOutputCapacity = 256;
-constexpr const char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 std::int64_t monotonicUs() {
     timespec now;
@@ -39,31 +34,6 @@ std::int64_t unixMs() {
     return static_cast<std::int64_t>(now.tv_sec) * 1000 + now.tv_nsec / 1000000;
 }
 
-Method methodOf(unsigned method) {
-    switch (method) {
-        case HTTP_GET:
-            return Method::Get;
-        case HTTP_HEAD:
-            return Method::Head;
-        case HTTP_POST:
-            return Method::Post;
-        case HTTP_PUT:
-            return Method::Put;
-        case HTTP_PATCH:
-            return Method::Patch;
-        case HTTP_DELETE:
-            return Method::Delete;
-        case HTTP_OPTIONS:
-            return Method::Options;
-        default:
-            return Method::Other;
-    }
-}
-
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
-
 // Absolute-form ("http://host/path?q") is answered like its origin-form: berthd serves one site.
 std::string_view originForm(std::string_view target) {
     if (!target.empty() && target[0] == '/') return target;
@@ -74,27 +44,34 @@ std::string_view originForm(std::string_view target) {
     return target.substr(path);  // "http://h?x" keeps no path and is refused by the router
 }
 
-}  // namespace
-
-const http_parser_settings& Connection::parserSettings() {
-    static const http_parser_settings settings = [] {
-        http_parser_settings s;
-        http_parser_settings_init(&s);
-        s.on_message_begin = &Connection::onMessageBegin;
-        s.on_url = &Connection::onUrl;
-        s.on_header_field = &Connection::onHeaderField;
-        s.on_header_value = &Connection::onHeaderValue;
-        s.on_headers_complete = &Connection::onHeadersComplete;
-        s.on_body = &Connection::onBody;
-        s.on_message_complete = &Connection::onMessageComplete;
-        return s;
-    }();
-    return settings;
+const char* messageFor(int status) {
+    switch (status) {
+        case 408:
+            return "request timeout";
+        case 413:
+            return "request body too large";
+        case 414:
+            return "URI too long";
+        case 417:
+            return "expectation failed";
+        case 431:
+            return "request header fields too large";
+        case 501:
+            return "not implemented";
+        case 503:
+            return "server busy";
+        case 504:
+            return "handler timed out";
+        case 505:
+            return "HTTP version not supported";
+        default:
+            return "bad request";
+    }
 }
 
-Connection::Connection(EventLoop& loop, int fd) : loop_(loop), fd_(fd) {
-    http_parser_init(&parser_, HTTP_REQUEST);
-    parser_.data = this;
+}  // namespace
+
+Connection::Connection(EventLoop& loop, int fd) : loop_(loop), fd_(fd), parser_(loop.parserLimits()) {
     lastActivityMs_ = loop_.nowMs();
 }
 
@@ -104,228 +81,95 @@ Connection::~Connection() {
     loop_.releaseOutput(std::move(output_));
 }
 
-// --- http_parser callbacks: they only record spans; requests are served after execute() ---
-
-int Connection::onMessageBegin(http_parser* parser) {
-    auto* c = static_cast<Connection*>(parser->data);
-    c->resetMessage();
-    c->messageStarted_ = true;
-    c->messageStartMs_ = c->loop_.nowMs();
-    c->messageStartUs_ = monotonicUs();
-    return 0;
-}
-
-bool Connection::grow(Span& span, const char* at, std::size_t length) {
-    auto offset = static_cast<std::size_t>(at - input_.data());
-    if (span.length == 0) {
-        span.offset = static_cast<std::uint32_t>(offset);
-        span.length = static_cast<std::uint32_t>(length);
-        return true;
-    }
-    // Pieces of one element arrive back to back in input_ unless something was skipped
-    // between them: for a header value that is an obs-fold line, which RFC 9112 lets us refuse.
-    if (span.offset + span.length != offset) return false;
-    span.length += static_cast<std::uint32_t>(length);
-    return true;
-}
-
-int Connection::onUrl(http_parser* parser, const char* at, std::size_t length) {
-    auto* c = static_cast<Connection*>(parser->data);
-    c->grow(c->url_, at, length);
-    if (c->url_.length > c->loop_.pipeline().limits().maxHeaderBytes) {
-        c->pendingStatus_ = 414;
-        c->pendingMessage_ = "URI too long";
-        c->pendingDetail_ = "the request target exceeds " +
-                            std::to_string(c->loop_.pipeline().limits().maxHeaderBytes) + " bytes";
-        return -1;
-    }
-    return 0;
-}
-
-int Connection::onHeaderField(http_parser* parser, const char* at, std::size_t length) {
-    auto* c = static_cast<Connection*>(parser->data);
-    const HttpLimits& limits = c->loop_.pipeline().limits();
-    if (c->headers_.empty() || c->lastWasValue_) {
-        if (c->headers_.size() >= limits.maxHeaderCount) {
-            c->pendingStatus_ = 431;
-            c->pendingMessage_ = "request header fields too large";
-            c->pendingDetail_ = "more than " + std::to_string(limits.maxHeaderCount) + " header fields";
-            return -1;
-        }
-        c->headers_.emplace_back();
-        c->headerBytes_ += 4;  // ": " and CRLF, as the pipeline counts them
-    }
-    c->lastWasValue_ = false;
-    c->grow(c->headers_.back().name, at, length);
-    c->headerBytes_ += length;
-    if (c->headerBytes_ > limits.maxHeaderBytes) {
-        c->pendingStatus_ = 431;
-        c->pendingMessage_ = "request header fields too large";
-        c->pendingDetail_ = "header fields exceed " + std::to_string(limits.maxHeaderBytes) + " bytes";
-        return -1;
-    }
-    return 0;
-}
-
-int Connection::onHeaderValue(http_parser* parser, const char* at, std::size_t length) {
-    auto* c = static_cast<Connection*>(parser->data);
-    const HttpLimits& limits = c->loop_.pipeline().limits();
-    HeaderSpan& header = c->headers_.back();
-    if (!c->grow(header.value, at, length)) {
-        c->pendingStatus_ = 400;
-        c->pendingMessage_ = "bad request";
-        c->pendingDetail_ = "folded header lines (obs-fold) are not accepted";
-        return -1;
-    }
-    c->lastWasValue_ = true;
-    c->headerBytes_ += length;
-    if (c->headerBytes_ > limits.maxHeaderBytes) {
-        c->pendingStatus_ = 431;
-        c->pendingMessage_ = "request header fields too large";
-        c->pendingDetail_ = "header fields exceed " + std::to_string(limits.maxHeaderBytes) + " bytes";
-        return -1;
-    }
-    return 0;
-}
-
-int Connection::onHeadersComplete(http_parser* parser) {
-    auto* c = static_cast<Connection*>(parser->data);
-    c->headersDone_ = true;
-    c->lastInputMs_ = c->loop_.nowMs();
-    auto refuse = [c](int status, const char* message, std::string detail) {
-        c->pendingStatus_ = status;
-        c->pendingMessage_ = message;
-        c->pendingDetail_ = std::move(detail);
-        return -1;
-    };
-    if (parser->http_major != 1)
-        return refuse(505, "HTTP version not supported",
-                      "HTTP/" + std::to_string(parser->http_major) + "." +
-                          std::to_string(parser->http_minor) + " is not served; use HTTP/1.1");
-    int hosts = 0;
-    std::string_view expect;
-    for (const HeaderSpan& header : c->headers_) {
-        std::string_view name = c->view(header.name);
-        std::string_view value = c->view(header.value);
-        if (name.empty() || name.back() == ' ' || name.back() == '\t')
-            return refuse(400, "bad request", "whitespace between a header name and its colon");
-        if (equalsIgnoreCase(name, "host")) ++hosts;
-        if (equalsIgnoreCase(name, "expect")) expect = value;
-    }
-    if (hosts > 1) return refuse(400, "bad request", "more than one Host header");
-    if (hosts == 0 && parser->http_minor >= 1)
-        return refuse(400, "bad request", "HTTP/1.1 requires a Host header");
-
-    const std::size_t maxBody = c->loop_.pipeline().limits().maxBodyBytes;
-    const bool chunked = (parser->flags & F_CHUNKED) != 0;
-    const bool hasLength = parser->content_length != ULLONG_MAX;
-    if (hasLength && parser->content_length > maxBody)
-        return refuse(413, "request body too large",
-                      "the body exceeds the limit of " + std::to_string(maxBody) + " bytes");
-    if (!expect.empty()) {
-        if (!equalsIgnoreCase(expect, "100-continue"))
-            return refuse(417, "expectation failed", "only Expect: 100-continue is understood");
-        if (parser->http_minor >= 1 && (chunked || (hasLength && parser->content_length > 0)))
-            c->output_.append(kContinue, sizeof kContinue - 1);
-    }
-    return 0;
-}
-
-int Connection::onBody(http_parser* parser, const char* at, std::size_t length) {
-    auto* c = static_cast<Connection*>(parser->data);
-    const std::size_t maxBody = c->loop_.pipeline().limits().maxBodyBytes;
-    if (c->body_.size() + length > maxBody) {
-        c->pendingStatus_ = 413;
-        c->pendingMessage_ = "request body too large";
-        c->pendingDetail_ = "the body exceeds the limit of " + std::to_string(maxBody) + " bytes";
-        return -1;
-    }
-    c->body_.append(at, length);
-    c->lastInputMs_ = c->loop_.nowMs();
-    return 0;
-}
-
-int Connection::onMessageComplete(http_parser* parser) {
-    auto* c = static_cast<Connection*>(parser->data);
-    c->messageDone_ = true;
-    // Stop after exactly this message: the next pipelined one is parsed once this one is answered.
-    http_parser_pause(parser, 1);
-    return 0;
-}
-
-// --- serving ---
-
 void Connection::resetMessage() {
-    messageStarted_ = headersDone_ = messageDone_ = lastWasValue_ = false;
+    messageStarted_ = headersDone_ = false;
     messageStartUs_ = 0;
-    headerBytes_ = 0;
-    url_ = {};
-    headers_.clear();
-    body_.clear();
+    parser_.reset();
 }
 
-void Connection::onReadable() {
-    if (state_ != State::Reading && state_ != State::Lingering) return;
+bool Connection::outputBacklogged() const noexcept {
+    return output_.size() - written_ > loop_.settings().maxOutputBytes;
+}
+
+bool Connection::readSome() {
+    // Enough for the largest acceptable message plus a read: the parser refuses anything beyond.
+    const HttpLimits& limits = loop_.pipeline().limits();
+    const std::size_t cap = limits.maxHeaderBytes + limits.maxBodyBytes + kReadChunk;
     while (true) {
-        if (state_ == State::Reading && input_.size() - parsed_ >= kMaxReadAhead) break;  // resumes later
+        if (state_ == State::Reading && (input_.size() >= cap || outputBacklogged())) return false;
         if (input_.capacity() == 0) input_ = loop_.acquireInput();
         ssize_t n = ::recv(fd_, input_.prepare(kReadChunk), kReadChunk, 0);
         if (n > 0) {
+            lastActivityMs_ = lastInputMs_ = loop_.nowMs();
+            if (state_ == State::Lingering) {
+                input_.clear();  // discarded: only the answer already sent matters now
+                continue;
+            }
             input_.commit(static_cast<std::size_t>(n));
-            lastActivityMs_ = loop_.nowMs();
-            if (state_ == State::Lingering) input_.clear();  // discarded: only the response matters now
-            if (static_cast<std::size_t>(n) < kReadChunk) break;
+            if (static_cast<std::size_t>(n) < kReadChunk) return true;
             continue;
         }
         if (n == 0) {
             peerClosed_ = true;
-            break;
+            return true;
         }
         if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return true;
         close();
-        return;
+        return true;
     }
-    if (state_ == State::Lingering) {
-        if (peerClosed_) close();
-        return;
+}
+
+void Connection::onReadable() {
+    while (state_ == State::Reading || state_ == State::Lingering) {
+        bool drained = readSome();
+        if (state_ == State::Lingering) {
+            if (peerClosed_) close();
+            return;
+        }
+        if (state_ != State::Reading) return;
+        process();
+        // Edge-triggered: if reading stopped early, read again once processing made room.
+        if (drained || state_ != State::Reading || closeAfterWrite_ || outputBacklogged()) return;
     }
-    process();
 }
 
 void Connection::process() {
-    while (state_ == State::Reading && !closeAfterWrite_) {
-        if (output_.size() - written_ > loop_.settings().maxOutputBytes) break;  // the client is not reading
-        if (parsed_ == input_.size()) break;
-        if (draining_ && !messageStarted_) {
-            closeAfterWrite_ = true;
-            break;
+    while (state_ == State::Reading && !closeAfterWrite_ && !outputBacklogged()) {
+        if (!messageStarted_) {
+            // RFC 9112 2.2: empty lines before a request line are to be ignored.
+            std::size_t skip = 0;
+            while (skip + 1 < input_.size() && input_.data()[skip] == '\r' && input_.data()[skip + 1] == '\n')
+                skip += 2;
+            if (skip > 0) input_.consume(skip);
+            if (input_.empty()) break;
+            if (draining_) {
+                closeAfterWrite_ = true;
+                break;
+            }
+            messageStarted_ = true;
+            messageStartMs_ = loop_.nowMs();
+            messageStartUs_ = monotonicUs();
         }
-        std::size_t n = http_parser_execute(&parser_, &parserSettings(), input_.data() + parsed_,
-                                            input_.size() - parsed_);
-        parsed_ += n;
-        http_errno error = HTTP_PARSER_ERRNO(&parser_);
-        if (error == HPE_PAUSED) {
-            http_parser_pause(&parser_, 0);
-            dispatch();
-            continue;
+        RequestParser::Status status = parser_.parse(input_.data(), input_.size());
+        if (status == RequestParser::Status::HeadersDone) {
+            headersDone_ = true;
+            if (parser_.expectsContinue() && parser_.minorVersion() >= 1) {
+                if (output_.capacity() < kMinOutputCapacity) output_ = loop_.acquireOutput();
+                output_ += kContinue;
+            }
+            status = parser_.parse(input_.data(), input_.size());
         }
-        if (error != HPE_OK) {
-            if (pendingStatus_ != 0)
-                failAndClose(pendingStatus_, pendingMessage_, pendingDetail_);
-            else
-                failAndClose(400, "bad request",
-                             std::string("malformed request: ") + http_errno_description(error));
+        if (status == RequestParser::Status::NeedMore) break;
+        if (status == RequestParser::Status::Error) {
+            failAndClose(parser_.errorStatus(), parser_.errorDetail());
             return;
         }
-        if (parser_.upgrade) {
-            failAndClose(501, "not implemented", "protocol upgrades are not supported");
-            return;
-        }
+        dispatch();
     }
     if (peerClosed_ && state_ == State::Reading) {
         // Requests that arrived complete before the client's FIN still get their answers.
-        if (messageStarted_ && !messageDone_) {
+        if (messageStarted_) {
             close();
             return;
         }
@@ -336,12 +180,14 @@ void Connection::process() {
 
 void Connection::dispatch() {
     request_.reset();
-    request_.setMethod(methodOf(parser_.method));
-    request_.setTarget(originForm(view(url_)));
-    for (const HeaderSpan& header : headers_) request_.addHeader(view(header.name), view(header.value));
-    request_.setBody(body_);
-    keepAlive_ = http_should_keep_alive(&parser_) != 0 && !draining_ && !peerClosed_;
-    headRequest_ = parser_.method == HTTP_HEAD;
+    request_.setMethod(parser_.method());
+    request_.setMethodText(view(parser_.methodText()));
+    request_.setTarget(originForm(view(parser_.target())));
+    for (const RequestParser::Field& field : parser_.fields())
+        request_.addHeader(view(field.name), view(field.value));
+    request_.setBody(parser_.body(input_.data()));
+    keepAlive_ = parser_.keepAlive() && !draining_ && !peerClosed_;
+    headRequest_ = parser_.method() == Method::Head;
     response_.reset();
     route_ = loop_.pipeline().prepare(request_, response_);
     if (route_ != nullptr && !route_->options.nonBlocking) {
@@ -374,15 +220,16 @@ void Connection::onHandlerDone() {
     }
     state_ = State::Reading;
     finishResponse();
+    flush();
     onReadable();  // edge-triggered: input that arrived meanwhile raised no new event
 }
 
-void Connection::observe(const HostRequest& request, const HttpResponse& response, std::size_t bodyBytes) {
+void Connection::observe(const HostRequest& request, const HttpResponse& response) {
     AccessRecord record;
     record.unixMs = unixMs();
     std::int64_t elapsed = messageStartUs_ != 0 ? monotonicUs() - messageStartUs_ : 0;
     record.durationUs = static_cast<std::uint32_t>(std::max<std::int64_t>(0, elapsed));
-    record.bytes = static_cast<std::uint32_t>(bodyBytes);
+    record.bytes = static_cast<std::uint32_t>(response.body.size());
     record.status = static_cast<std::uint16_t>(response.status);
     record.method = static_cast<std::uint8_t>(request.method());
     std::size_t series = 0;
@@ -398,24 +245,27 @@ void Connection::observe(const HostRequest& request, const HttpResponse& respons
 
 void Connection::finishResponse() {
     if (output_.capacity() < kMinOutputCapacity) output_ = loop_.acquireOutput();
-    observe(request_, response_, response_.body.size());
+    observe(request_, response_);
     writeResponse(output_, response_, headRequest_, keepAlive_);
     if (!keepAlive_) closeAfterWrite_ = true;
     route_ = nullptr;
-    resetMessage();
     lastActivityMs_ = loop_.nowMs();
-    // Every view into input_ is dead now: drop the consumed bytes.
-    input_.consume(parsed_);
-    parsed_ = 0;
+    // Every view into input_ is dead now: drop this message's bytes.
+    input_.consume(parser_.consumed());
+    resetMessage();
 }
 
-void Connection::failAndClose(int status, const char* message, const std::string& detail) {
+void Connection::failAndClose(int status, const std::string& detail) {
     loop_.noteRefusal(status, detail);
-    HostRequest request;  // the broken one may not even have a complete header section
+    // The fields parsed so far (all of them for a 413) still count: the request id to echo and
+    // the Origin that decides whether a browser may read this answer.
+    HostRequest request;
+    for (const RequestParser::Field& field : parser_.fields())
+        request.addHeader(view(field.name), view(field.value));
     HttpResponse response;
-    loop_.pipeline().reject(request, status, message, detail, response);
+    loop_.pipeline().reject(request, status, messageFor(status), detail, response);
     route_ = nullptr;
-    observe(request, response, response.body.size());
+    observe(request, response);
     if (output_.capacity() < kMinOutputCapacity) output_ = loop_.acquireOutput();
     writeResponse(output_, response, false, false);
     closeAfterWrite_ = true;
@@ -456,17 +306,13 @@ void Connection::flush() {
 void Connection::onWritable() {
     if (state_ != State::Reading || written_ >= output_.size()) return;
     flush();
-    if (state_ == State::Reading) {
-        process();
-        onReadable();
-    }
+    if (state_ == State::Reading) onReadable();
 }
 
 void Connection::checkTimeouts(std::int64_t now) {
     const EngineSettings& s = loop_.settings();
     switch (state_) {
         case State::Closed:
-            return;
         case State::Abandoned:
             return;
         case State::Lingering:
@@ -481,12 +327,13 @@ void Connection::checkTimeouts(std::int64_t now) {
                 HttpResponse response;
                 request.setRequestId(requestId_);
                 loop_.pipeline().reject(
-                    request, 504, "handler timed out",
-                    "the handler did not finish within " + std::to_string(s.handlerTimeoutMs) + " ms",
+                    request, 504, messageFor(504),
+                    "the handler did not finish within " + std::to_string(s.handlerTimeoutMs / 1000) + " s",
                     response);
                 std::string bytes;
                 writeResponse(bytes, response, false, false);
-                ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+                ssize_t ignored = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+                (void)ignored;
                 ::shutdown(fd_, SHUT_RDWR);
                 state_ = State::Abandoned;
             }
@@ -500,12 +347,14 @@ void Connection::checkTimeouts(std::int64_t now) {
     }
     if (messageStarted_ && !headersDone_) {
         if (now - messageStartMs_ > s.headerTimeoutMs)
-            failAndClose(408, "request timeout", "the request headers did not arrive in time");
+            failAndClose(408, "the request headers did not arrive within " +
+                                  std::to_string(s.headerTimeoutMs / 1000) + " s");
         return;
     }
-    if (headersDone_ && !messageDone_) {
+    if (headersDone_) {
         if (now - lastInputMs_ > s.bodyTimeoutMs)
-            failAndClose(408, "request timeout", "the request body stopped arriving");
+            failAndClose(408, "the request body stopped arriving for " +
+                                  std::to_string(s.bodyTimeoutMs / 1000) + " s");
         return;
     }
     if (now - lastActivityMs_ > s.idleTimeoutMs) close();

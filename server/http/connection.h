@@ -1,17 +1,16 @@
 #pragma once
-// One client connection on an I/O loop: bytes in, http_parser, the request handed to the
-// pipeline (inline or on a worker), bytes out. Owned and touched only by its loop, except for
-// `request_`/`response_` while a worker runs the handler (the loop leaves them alone then).
-
-#include <http_parser.h>
+// One client connection on an I/O loop: bytes in, the request parser, the request handed to
+// the pipeline (inline or on a worker), bytes out. Owned and touched only by its loop, except
+// for `request_`/`response_` while a worker runs the handler (the loop leaves them alone then).
 
 #include <cstdint>
 #include <string>
-#include <vector>
+#include <string_view>
 
 #include "byte_buffer.h"
 #include "host_request.h"
 #include "http_response.h"
+#include "request_parser.h"
 
 namespace berth::server {
 
@@ -53,62 +52,36 @@ class Connection {
     // last answer is sent, discarding input until the client closes; Closed: done.
     enum class State { Reading, InHandler, Abandoned, Lingering, Closed };
 
-    struct Span {
-        std::uint32_t offset = 0;
-        std::uint32_t length = 0;
-    };
-    struct HeaderSpan {
-        Span name;
-        Span value;
-    };
-
-    static int onMessageBegin(http_parser* parser);
-    static int onUrl(http_parser* parser, const char* at, std::size_t length);
-    static int onHeaderField(http_parser* parser, const char* at, std::size_t length);
-    static int onHeaderValue(http_parser* parser, const char* at, std::size_t length);
-    static int onHeadersComplete(http_parser* parser);
-    static int onBody(http_parser* parser, const char* at, std::size_t length);
-    static int onMessageComplete(http_parser* parser);
-    static const http_parser_settings& parserSettings();
-
+    /// Reads until the socket is drained (true) or enough is buffered for now (false).
+    bool readSome();
     /// Parses buffered input and serves complete requests until more input is needed, a
     /// handler is running, or output backs up.
     void process();
     void dispatch();
     void finishResponse();
     /// Sends an error envelope and closes after it: used for anything that breaks framing.
-    void failAndClose(int status, const char* message, const std::string& detail);
+    void failAndClose(int status, const std::string& detail);
     /// Reports an answered request to the metrics and the access log.
-    void observe(const HostRequest& request, const HttpResponse& response, std::size_t bodyBytes);
+    void observe(const HostRequest& request, const HttpResponse& response);
     void flush();
     void close();
-    bool grow(Span& span, const char* at, std::size_t length);
-    std::string_view view(Span span) const noexcept { return {input_.data() + span.offset, span.length}; }
+    bool outputBacklogged() const noexcept;
+    std::string_view view(RequestParser::Span span) const noexcept {
+        return {input_.data() + span.offset, span.length};
+    }
     void resetMessage();
 
     EventLoop& loop_;
     int fd_;
     State state_ = State::Reading;
-    http_parser parser_;
+    RequestParser parser_;
 
     ByteBuffer input_;
-    std::size_t parsed_ = 0;       // bytes of input_ the parser has consumed
-    bool messageStarted_ = false;  // a request's first byte has been parsed
+    bool messageStarted_ = false;  // a request's first byte has arrived
     bool headersDone_ = false;
-    bool messageDone_ = false;
-    bool lastWasValue_ = false;
-    bool expectContinue_ = false;
     bool peerClosed_ = false;
     bool closeAfterWrite_ = false;
     bool draining_ = false;
-    int hostHeaders_ = 0;
-    int pendingStatus_ = 0;  // set by a callback that refused the request
-    const char* pendingMessage_ = "";
-    std::string pendingDetail_;
-    std::size_t headerBytes_ = 0;
-    Span url_;
-    std::vector<HeaderSpan> headers_;
-    std::string body_;
 
     std::int64_t messageStartMs_ = 0;
     std::int64_t messageStartUs_ = 0;  // precise, for the latency metric

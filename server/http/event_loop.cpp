@@ -15,6 +15,7 @@
 
 #include "../observe/request_metrics.h"
 #include "connection.h"
+#include "pipeline.h"
 
 namespace berth::server {
 namespace {
@@ -46,6 +47,8 @@ EventLoop::EventLoop(const EngineSettings& settings, const HttpPipeline& pipelin
       openConnections_(openConnections),
       logger_(logger) {
     if (observers_.accessLog != nullptr) accessShard_ = observers_.accessLog->createShard();
+    const HttpLimits& limits = pipeline_.limits();
+    parserLimits_ = {limits.maxHeaderBytes, limits.maxHeaderCount, limits.maxBodyBytes};
     epollFd_ = epoll_create1(EPOLL_CLOEXEC);
     if (epollFd_ < 0) throw std::system_error(errno, std::generic_category(), "epoll_create1");
     wakeFd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

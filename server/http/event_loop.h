@@ -14,6 +14,7 @@
 #include "../observe/access_log.h"
 #include "byte_buffer.h"
 #include "engine_settings.h"
+#include "request_parser.h"
 
 namespace Poco {
 class Logger;
@@ -44,6 +45,7 @@ class EventLoop {
     const HttpPipeline& pipeline() const noexcept { return pipeline_; }
     WorkerPool& workers() noexcept { return workers_; }
     const EngineSettings& settings() const noexcept { return settings_; }
+    const ParserLimits& parserLimits() const noexcept { return parserLimits_; }
     std::int64_t nowMs() const noexcept { return nowMs_; }
     /// Buffers are pooled per loop so that only busy connections hold one.
     ByteBuffer acquireInput();
@@ -77,6 +79,7 @@ class EventLoop {
     const HttpPipeline& pipeline_;
     WorkerPool& workers_;
     RequestObservers observers_;
+    ParserLimits parserLimits_;
     AccessLog::Shard* accessShard_ = nullptr;
     std::atomic<std::size_t>& openConnections_;
     Poco::Logger& logger_;

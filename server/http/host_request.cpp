@@ -21,6 +21,7 @@ void HostRequest::setTarget(std::string_view target) noexcept {
 
 void HostRequest::reset() noexcept {
     method_ = Method::Other;
+    methodText_ = {};
     path_ = query_ = body_ = requestId_ = {};
     headers_.clear();
     params_.clear();

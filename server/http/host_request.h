@@ -19,6 +19,11 @@ class HostRequest : public Request {
     static Method parseMethod(std::string_view text) noexcept;
 
     void setMethod(Method method) noexcept { method_ = method; }
+    /// The method as sent, for messages about methods outside the SDK's set ("TRACE", "PROPFIND").
+    void setMethodText(std::string_view text) noexcept { methodText_ = text; }
+    std::string_view methodText() const noexcept {
+        return methodText_.empty() ? methodName(method_) : methodText_;
+    }
     /// Splits an origin-form target ("/a/b?x=1") into path and query.
     void setTarget(std::string_view target) noexcept;
     void addHeader(std::string_view name, std::string_view value) { headers_.push_back({name, value}); }
@@ -32,6 +37,7 @@ class HostRequest : public Request {
 
   private:
     std::string requestIdBuffer_;
+    std::string_view methodText_;
 };
 
 }  // namespace berth::server

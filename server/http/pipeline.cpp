@@ -58,9 +58,20 @@ void HttpPipeline::fail(const HostRequest& request, int status, int code, std::s
     writeErrorEnvelope(response.body, code, message, error, request.requestId());
 }
 
+void HttpPipeline::applyCors(const HostRequest& request, HttpResponse& response) const {
+    if (!cors_.enabled()) return;
+    std::string_view origin = request.header("Origin");
+    bool allowed = cors_.originAllowed(origin);
+    if (allowed) cors_.addResponseHeaders(origin, response);
+    // The answer depends on Origin whether or not this one was allowed: tell caches so.
+    else
+        response.addHeader("Vary", "Origin");
+}
+
 void HttpPipeline::reject(HostRequest& request, int status, std::string_view message, const Json& error,
                           HttpResponse& response) const {
     assignRequestId(request, response);
+    applyCors(request, response);
     fail(request, status, status, message, error, response);
 }
 
@@ -70,6 +81,18 @@ void HttpPipeline::handle(HostRequest& request, HttpResponse& response) const {
 
 const Route* HttpPipeline::prepare(HostRequest& request, HttpResponse& response) const {
     assignRequestId(request, response);
+
+    if (cors_.enabled()) {
+        std::string_view origin = request.header("Origin");
+        std::string_view preflightMethod = request.header("Access-Control-Request-Method");
+        if (!origin.empty() && request.method() == Method::Options && !preflightMethod.empty()) {
+            std::string refusal = cors_.answerPreflight(
+                origin, preflightMethod, request.header("Access-Control-Request-Headers"), response);
+            if (!refusal.empty()) fail(request, 403, 403, "CORS preflight refused", refusal, response);
+            return nullptr;
+        }
+        applyCors(request, response);
+    }
 
     std::size_t headerBytes = 0;
     for (const Header& header : request.headers())
@@ -82,20 +105,14 @@ const Route* HttpPipeline::prepare(HostRequest& request, HttpResponse& response)
         return nullptr;
     }
 
-    if (cors_.enabled()) {
-        std::string_view origin = request.header("Origin");
-        if (!origin.empty()) {
-            std::string_view preflightMethod = request.header("Access-Control-Request-Method");
-            if (request.method() == Method::Options && !preflightMethod.empty()) {
-                std::string refusal = cors_.answerPreflight(
-                    origin, preflightMethod, request.header("Access-Control-Request-Headers"), response);
-                if (!refusal.empty()) fail(request, 403, 403, "CORS preflight refused", refusal, response);
-                return nullptr;
-            }
-            if (cors_.originAllowed(origin)) cors_.addResponseHeaders(origin, response);
+    if (request.path() == "*") {  // asterisk-form: OPTIONS about the server as a whole
+        if (request.method() == Method::Options) {
+            response.status = 204;
+            response.addHeader("Allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
+        } else {
+            fail(request, 400, 400, "bad request", "only OPTIONS may use the target *", response);
         }
-        // The answer depends on Origin whether or not this one was allowed: tell caches so.
-        if (origin.empty() || !cors_.originAllowed(origin)) response.addHeader("Vary", "Origin");
+        return nullptr;
     }
 
     auto endpoint = hostEndpoints_.find(request.path());
@@ -116,8 +133,7 @@ const Route* HttpPipeline::prepare(HostRequest& request, HttpResponse& response)
         } else {
             response.addHeader("Allow", "GET, HEAD, OPTIONS");
             fail(request, 405, 405, "method not allowed",
-                 std::string(methodName(request.method())) + " is not allowed on " +
-                     std::string(request.path()),
+                 std::string(request.methodText()) + " is not allowed on " + std::string(request.path()),
                  response);
         }
         return nullptr;
@@ -147,8 +163,7 @@ const Route* HttpPipeline::prepare(HostRequest& request, HttpResponse& response)
                 return nullptr;
             }
             fail(request, 405, 405, "method not allowed",
-                 std::string(methodName(request.method())) + " is not allowed on " +
-                     std::string(request.path()),
+                 std::string(request.methodText()) + " is not allowed on " + std::string(request.path()),
                  response);
             return nullptr;
         case Outcome::NotFound:

@@ -53,6 +53,8 @@ class HttpPipeline {
 
   private:
     void assignRequestId(HostRequest& request, HttpResponse& response) const;
+    /// CORS headers for an actual (non-preflight) request.
+    void applyCors(const HostRequest& request, HttpResponse& response) const;
     void fail(const HostRequest& request, int status, int code, std::string_view message, const Json& error,
               HttpResponse& response) const;
 

@@ -1,8 +1,8 @@
 #pragma once
 // The access log, kept off the request path: an I/O loop appends a compact binary record to
 // its own shard (one uncontended lock, no formatting); a background thread swaps the shards'
-// buffers a few times a second, formats one JSON line per request and hands it to the Poco
-// logger "berth.access", whose channel (file, rotation) conf/logging.properties chooses.
+// buffers a few times a second, formats one JSON line per request and appends the batch to a
+// size-rotated file with one write.
 
 #include <atomic>
 #include <condition_variable>
@@ -14,9 +14,7 @@
 #include <thread>
 #include <vector>
 
-namespace Poco {
-class Logger;
-}
+#include "rotating_file.h"
 
 namespace berth::server {
 
@@ -36,7 +34,8 @@ class AccessLog {
   public:
     class Shard;
 
-    explicit AccessLog(Poco::Logger& logger);
+    /// Throws std::system_error when the file cannot be opened.
+    AccessLog(const std::string& path, std::size_t rotateBytes, int keep);
     ~AccessLog();
     AccessLog(const AccessLog&) = delete;
     AccessLog& operator=(const AccessLog&) = delete;
@@ -58,7 +57,7 @@ class AccessLog {
     void writerLoop();
     void flushShards();
 
-    Poco::Logger& logger_;
+    std::unique_ptr<RotatingFile> file_;
     std::mutex shardsMutex_;
     std::vector<std::unique_ptr<Shard>> shards_;
     std::atomic<std::uint64_t> dropped_{0};
