@@ -66,6 +66,7 @@ class MiddlewareTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testCorsPreflightRefused);
     CPPUNIT_TEST(testBrowserPreflightWithoutContentLength);
     CPPUNIT_TEST(testCorsOffWhenNoOriginConfigured);
+    CPPUNIT_TEST(testCorsHeadersOnLimitRefusals);
     CPPUNIT_TEST(testBodyOverLimitWithContentLengthIs413);
     CPPUNIT_TEST(testChunkedBodyOverLimitIs413);
     CPPUNIT_TEST(testTooManyHeadersIs431);
@@ -279,6 +280,23 @@ class MiddlewareTest : public CppUnit::TestFixture {
                                      options.header("Allow"));
         CPPUNIT_ASSERT_MESSAGE(options.describe(), !options.has("Access-Control-Allow-Origin"));
         CPPUNIT_ASSERT_MESSAGE(options.describe(), !options.has("Access-Control-Allow-Methods"));
+    }
+
+    void testCorsHeadersOnLimitRefusals() {
+        // Without Access-Control-Allow-Origin the browser hides the 413/431 envelope from the
+        // page, which then sees only an opaque network error.
+        HttpResult tooLarge = http_->post("/hello/echo", jsonOfSize(kMaxBody + 1), "application/json",
+                                          {{"Origin", kAppOrigin}});
+        assertHostError(tooLarge, 413, "request body too large");
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(tooLarge.describe(), std::string(kAppOrigin),
+                                     tooLarge.header("Access-Control-Allow-Origin"));
+
+        std::string nine = "Origin: " + std::string(kAppOrigin) + "\r\n";
+        for (int i = 0; i < kMaxHeaderCount - 2; ++i) nine += "X-H" + std::to_string(i) + ": v\r\n";
+        HttpResult tooMany = http_->raw(requestWithHeaders(nine));
+        assertHostError(tooMany, 431, "request header fields too large");
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(tooMany.describe(), std::string(kAppOrigin),
+                                     tooMany.header("Access-Control-Allow-Origin"));
     }
 
     void testBodyOverLimitWithContentLengthIs413() {

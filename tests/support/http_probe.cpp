@@ -113,48 +113,79 @@ HttpResult HttpProbe::send(const HttpCall& call) const {
     return result;
 }
 
-HttpResult HttpProbe::raw(const std::string& request) const {
+RawAnswer HttpProbe::exchange(const std::string& request) const {
     const Poco::Timespan timeout(static_cast<Poco::Timespan::TimeDiff>(timeoutMs_) * 1000);
     Poco::Net::StreamSocket socket;
     socket.connect(Poco::Net::SocketAddress(host_, static_cast<Poco::UInt16>(port_)), timeout);
     socket.setReceiveTimeout(timeout);
     socket.setSendTimeout(timeout);
     socket.sendBytes(request.data(), static_cast<int>(request.size()));
-    std::string answer;
+    RawAnswer answer;
     char buffer[4096];
     while (true) {
         int n = 0;
         try {
             n = socket.receiveBytes(buffer, sizeof buffer);
-        } catch (const Poco::Exception& e) {
-            if (!answer.empty()) break;  // a reset after the answer was read
-            throw;
+        } catch (const Poco::TimeoutException&) {
+            answer.timedOut = true;
+            break;
+        } catch (const Poco::Exception&) {
+            answer.closed = true;  // reset
+            break;
         }
-        if (n <= 0) break;
-        answer.append(buffer, static_cast<std::size_t>(n));
+        if (n <= 0) {
+            answer.closed = true;
+            break;
+        }
+        answer.bytes.append(buffer, static_cast<std::size_t>(n));
     }
     socket.close();
+    return answer;
+}
 
+HttpResult HttpProbe::raw(const std::string& request) const {
+    RawAnswer answer = exchange(request);
+    if (answer.timedOut && answer.bytes.empty()) throw Poco::TimeoutException("no answer from berthd");
     HttpResult result;
-    std::size_t end = answer.find("\r\n\r\n");
-    if (answer.compare(0, 5, "HTTP/") != 0 || end == std::string::npos)
-        throw std::runtime_error("not an HTTP answer: '" + answer + "'");
-    result.body = answer.substr(end + 4);
-    std::size_t lineEnd = answer.find("\r\n");
-    std::string statusLine = answer.substr(0, lineEnd);
+    std::size_t bodyStart = parseHead(answer.bytes, 0, result);
+    result.body = answer.bytes.substr(bodyStart);
+    return result;
+}
+
+std::size_t parseHead(const std::string& bytes, std::size_t from, HttpResult& result) {
+    std::size_t end = bytes.find("\r\n\r\n", from);
+    if (bytes.compare(from, 5, "HTTP/") != 0 || end == std::string::npos)
+        throw std::runtime_error("not an HTTP answer: '" + bytes.substr(from) + "'");
+    std::size_t lineEnd = bytes.find("\r\n", from);
+    std::string statusLine = bytes.substr(from, lineEnd - from);
     std::size_t space = statusLine.find(' ');
     result.status = std::stoi(statusLine.substr(space + 1, 3));
     result.reason = statusLine.size() > space + 5 ? statusLine.substr(space + 5) : "";
     std::size_t at = lineEnd + 2;
     while (at < end) {
-        std::size_t next = answer.find("\r\n", at);
-        std::string line = answer.substr(at, next - at);
+        std::size_t next = bytes.find("\r\n", at);
+        std::string line = bytes.substr(at, next - at);
         std::size_t colon = line.find(':');
         if (colon != std::string::npos)
             result.headers.emplace_back(line.substr(0, colon), trim(line.substr(colon + 1)));
         at = next + 2;
     }
-    return result;
+    return end + 4;
+}
+
+std::vector<HttpResult> RawAnswer::responses() const {
+    std::vector<HttpResult> all;
+    std::size_t at = 0;
+    while (at < bytes.size()) {
+        HttpResult result;
+        std::size_t bodyStart = parseHead(bytes, at, result);
+        std::string length = result.header("Content-Length");
+        std::size_t size = length.empty() ? 0 : static_cast<std::size_t>(std::stoull(length));
+        result.body = bytes.substr(bodyStart, size);
+        at = bodyStart + size;
+        all.push_back(std::move(result));
+    }
+    return all;
 }
 
 }  // namespace berth::test

@@ -37,6 +37,20 @@ struct HttpResult {
     std::string describe() const;
 };
 
+/// Parses a status line and headers starting at `from`; returns where the body starts.
+/// Throws std::runtime_error when the bytes there are not an HTTP response head.
+std::size_t parseHead(const std::string& bytes, std::size_t from, HttpResult& result);
+
+/// What came back on a raw connection.
+struct RawAnswer {
+    std::string bytes;      ///< everything received
+    bool closed = false;    ///< the server closed (or reset) the connection
+    bool timedOut = false;  ///< nothing more arrived within the probe's timeout, connection still open
+    /// The responses in `bytes`, one after another, each body framed by its Content-Length
+    /// (none: empty). Not for answers to HEAD.
+    std::vector<HttpResult> responses() const;
+};
+
 /// One request to send through HTTPClientSession.
 struct HttpCall {
     std::string method = "GET";
@@ -63,6 +77,10 @@ class HttpProbe {
     /// Writes `request` as is, reads until the server closes the connection (send
     /// "Connection: close") and parses the answer. The body is whatever followed the blank line.
     HttpResult raw(const std::string& request) const;
+
+    /// Writes `request` as is and reads until the server closes the connection or nothing
+    /// arrives for the probe's timeout; never throws for a timeout.
+    RawAnswer exchange(const std::string& request) const;
 
   private:
     int port_;
