@@ -82,6 +82,7 @@ void RequestParser::reset() {
     expectContinue_ = chunked_ = sawContentLength_ = sawTransferEncoding_ = false;
     connectionClose_ = connectionKeepAlive_ = false;
     hosts_ = 0;
+    fieldBytes_ = 0;
     contentLength_ = 0;
     bodyStart_ = consumed_ = 0;
     chunkPos_ = 0;
@@ -127,21 +128,16 @@ RequestParser::Status RequestParser::parse(const char* data, std::size_t size) {
         if (newline == 0 || data[newline - 1] != '\r')
             return fail(400, "a line ends in a bare LF; HTTP/1.1 lines end in CRLF");
         if (newline == 1) return fail(400, "the request starts with an empty line");
-        if (newline >= 3 && data[newline - 2] == '\n') {
-            if (newline + 1 > limits_.maxHeaderBytes + 2)
-                return fail(
-                    431, "the header section exceeds " + std::to_string(limits_.maxHeaderBytes) + " bytes");
-            return parseHead(data, newline + 1);
-        }
+        if (newline >= 3 && data[newline - 2] == '\n') return parseHead(data, newline + 1);
         i = newline + 1;
     }
     scan_ = size;
-    if (size > limits_.maxHeaderBytes + 2) {
-        bool requestLineDone = std::memchr(data, '\n', size) != nullptr;
-        if (!requestLineDone)
-            return fail(414, "the request line exceeds " + std::to_string(limits_.maxHeaderBytes) + " bytes");
-        return fail(431, "the header section exceeds " + std::to_string(limits_.maxHeaderBytes) + " bytes");
-    }
+    // The limits are checked exactly once the head is complete (so the answer can still carry
+    // the request id and CORS headers); this only bounds what is buffered until then.
+    if (std::memchr(data, '\n', size) == nullptr && size > limits_.maxHeaderBytes)
+        return fail(414, "the request line exceeds " + std::to_string(limits_.maxHeaderBytes) + " bytes");
+    if (size > rawHeadLimit())
+        return fail(431, "header fields exceed " + std::to_string(limits_.maxHeaderBytes) + " bytes");
     return Status::NeedMore;
 }
 
@@ -202,10 +198,7 @@ bool RequestParser::parseField(const char* data, std::size_t start, std::size_t 
     }
     std::string_view value = trimOws({data + i + 1, end - i - 1});
     if (trailer) return true;
-    if (fields_.size() >= limits_.maxHeaderCount) {
-        fail(431, "more than " + std::to_string(limits_.maxHeaderCount) + " header fields");
-        return false;
-    }
+    fieldBytes_ += name.size() + value.size() + 4;
     fields_.push_back(
         {{static_cast<std::uint32_t>(start), static_cast<std::uint32_t>(name.size())},
          {static_cast<std::uint32_t>(value.data() - data), static_cast<std::uint32_t>(value.size())}});
@@ -289,6 +282,8 @@ bool RequestParser::parseField(const char* data, std::size_t start, std::size_t 
 RequestParser::Status RequestParser::parseHead(const char* data, std::size_t headEnd) {
     const char* lineEnd = static_cast<const char*>(std::memchr(data, '\n', headEnd));
     std::size_t end = static_cast<std::size_t>(lineEnd - data) - 1;  // before the CR
+    if (end > limits_.maxHeaderBytes)
+        return fail(414, "the request line exceeds " + std::to_string(limits_.maxHeaderBytes) + " bytes");
     if (!parseRequestLine(data, end)) return Status::Error;
     std::size_t start = end + 2;
     while (start + 2 < headEnd) {
@@ -297,6 +292,10 @@ RequestParser::Status RequestParser::parseHead(const char* data, std::size_t hea
         if (!parseField(data, start, end, false)) return Status::Error;
         start = end + 2;
     }
+    if (fields_.size() > limits_.maxHeaderCount)
+        return fail(431, "more than " + std::to_string(limits_.maxHeaderCount) + " header fields");
+    if (fieldBytes_ > limits_.maxHeaderBytes)
+        return fail(431, "header fields exceed " + std::to_string(limits_.maxHeaderBytes) + " bytes");
     if (minor_ >= 1 && hosts_ == 0) return fail(400, "HTTP/1.1 requires a Host header");
     if (hosts_ > 1) return fail(400, "more than one Host header");
     if (chunked_ && sawContentLength_)

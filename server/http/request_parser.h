@@ -17,7 +17,7 @@
 namespace berth::server {
 
 struct ParserLimits {
-    std::size_t maxHeaderBytes = 16 * 1024;  // request line + header fields
+    std::size_t maxHeaderBytes = 16 * 1024;  // header fields (name + value + 4 each); also the request line
     std::size_t maxHeaderCount = 64;
     std::size_t maxBodyBytes = 1024 * 1024;
 };
@@ -74,6 +74,8 @@ class RequestParser {
     enum class Phase { Head, Body, ChunkSize, ChunkData, ChunkDataEnd, Trailer, Done, Failed };
 
     Status fail(int status, std::string detail);
+    /// Raw bytes a head may take before its end is seen (field bytes plus line syntax and OWS).
+    std::size_t rawHeadLimit() const noexcept { return 2 * limits_.maxHeaderBytes + 256; }
     Status parseHead(const char* data, std::size_t headEnd);
     bool parseRequestLine(const char* data, std::size_t end);
     /// A header (or, with `trailer`, a trailer) field line without its CRLF; trailer fields are
@@ -98,6 +100,7 @@ class RequestParser {
     bool connectionClose_ = false;
     bool connectionKeepAlive_ = false;
     int hosts_ = 0;
+    std::size_t fieldBytes_ = 0;  // name + value + 4 per field, as http.max_header_bytes counts
     std::uint64_t contentLength_ = 0;
     std::size_t bodyStart_ = 0;
     std::size_t consumed_ = 0;
