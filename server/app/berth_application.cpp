@@ -9,6 +9,8 @@
 #include <Poco/Util/Option.h>
 #include <Poco/Util/OptionSet.h>
 #include <Poco/Util/PropertyFileConfiguration.h>
+#include <pthread.h>
+#include <csignal>
 #include <iostream>
 #include <system_error>
 
@@ -132,6 +134,14 @@ int BerthApplication::checkConfig() {
 }
 
 int BerthApplication::serve() {
+    // Threads inherit the signal mask: block the stop signals before any thread starts, so that
+    // only waitForTerminationRequest() receives them. Otherwise a SIGTERM can land on an I/O or
+    // worker thread, whose default action kills the process without an orderly shutdown.
+    sigset_t stopSignals;
+    sigemptyset(&stopSignals);
+    for (int signal : {SIGINT, SIGTERM, SIGQUIT}) sigaddset(&stopSignals, signal);
+    pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
+
     Poco::Logger& log = Poco::Logger::get("berth");
     std::vector<std::string> problems;
     std::string confDir = Poco::Path(configFile_).parent().toString();
