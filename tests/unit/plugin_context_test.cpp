@@ -29,6 +29,7 @@ PluginContext makeContext(const std::string& file) {
     config->setString("huge", "9223372036854775808");
     config->setString("empty", "");
     config->setString("maybe", "maybe");
+    config->setString("grouped", "1,000");
     return PluginContext("hello", "/hello", file, config);
 }
 
@@ -94,6 +95,9 @@ class PluginContextTest : public CppUnit::TestFixture {
 
     void testIntOverflowRefused() {
         PluginContext context = makeContext("f");
+        // Poco's parser would skip the comma as a thousands separator and read 1000.
+        CPPUNIT_ASSERT_EQUAL(std::string("f: grouped = '1,000' is not an integer"),
+                             thrownMessage<std::invalid_argument>([&] { context.getInt("grouped", 1); }));
         CPPUNIT_ASSERT_EQUAL(std::string("f: huge = '9223372036854775808' is not an integer"),
                              thrownMessage<std::invalid_argument>([&] { context.getInt("huge", 1); }));
     }

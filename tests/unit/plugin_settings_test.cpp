@@ -1,6 +1,7 @@
 // PluginSettings::load: <confDir>/<name>.properties, the host's keys (enabled, prefix) and
 // their problems; defaults when the file is absent.
 #include <cppunit/extensions/HelperMacros.h>
+#include <cstdlib>
 
 #include <string>
 #include <vector>
@@ -25,6 +26,7 @@ class PluginSettingsTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testBadPrefix);
     CPPUNIT_TEST(testEveryProblemReported);
     CPPUNIT_TEST(testOtherPluginsFileIgnored);
+    CPPUNIT_TEST(testEnvironmentVariablesExpand);
     CPPUNIT_TEST_SUITE_END();
 
   public:
@@ -133,6 +135,18 @@ class PluginSettingsTest : public CppUnit::TestFixture {
         PluginSettings settings = PluginSettings::load(dir.path(), "hello", problems);
         CPPUNIT_ASSERT(problems.empty());
         CPPUNIT_ASSERT(settings.enabled);
+    }
+
+    void testEnvironmentVariablesExpand() {
+        TempDir dir;
+        ::setenv("BERTH_TEST_SECRET", "s3cret", 1);
+        writeFile(dir.file("hello.properties"), "password = ${system.env.BERTH_TEST_SECRET}\n");
+        Problems problems;
+        PluginSettings settings = PluginSettings::load(dir.path(), "hello", problems);
+        std::string password = settings.config->getString("password");  // expanded when read
+        ::unsetenv("BERTH_TEST_SECRET");
+        CPPUNIT_ASSERT(problems.empty());
+        CPPUNIT_ASSERT_EQUAL(std::string("s3cret"), password);
     }
 };
 

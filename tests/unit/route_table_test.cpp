@@ -151,6 +151,13 @@ class RouteTableTest : public CppUnit::TestFixture {
                              RouteTable::prefixProblem("/a/"));
         CPPUNIT_ASSERT_EQUAL(std::string("prefix '/a//b' has an empty segment"),
                              RouteTable::prefixProblem("/a//b"));
+        // Clients resolve dot segments before sending: such a prefix could never be reached.
+        for (const char* dots : {"/.", "/..", "/a/..", "/./a", "/a/../b"})
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(
+                dots, std::string("prefix '") + dots + "' must not contain '.' or '..' segments",
+                RouteTable::prefixProblem(dots));
+        for (const char* dotted : {"/.well-known", "/a..b", "/v1.2"})
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(dotted, std::string(), RouteTable::prefixProblem(dotted));
         CPPUNIT_ASSERT(
             contains(RouteTable::prefixProblem("/"), "must start with '/' and name at least one segment"));
     }

@@ -57,6 +57,7 @@ class ServerConfigTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testCorsLists);
     CPPUNIT_TEST(testCorsOriginWithoutScheme);
     CPPUNIT_TEST(testEmptyAddress);
+    CPPUNIT_TEST(testUndefinedVariableIsAProblem);
     CPPUNIT_TEST(testShippedConfigurationIsClean);
     CPPUNIT_TEST_SUITE_END();
 
@@ -327,6 +328,17 @@ class ServerConfigTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT_EQUAL(confDir + "/plugins.d", c.plugins.confDir);
         CPPUNIT_ASSERT_EQUAL(8080, c.engine.port);
         CPPUNIT_ASSERT(c.cors.allowedOrigins.empty());
+    }
+
+    void testUndefinedVariableIsAProblem() {
+        Problems problems;
+        ServerConfig c = load({{"server.address", "${system.env.BERTH_SURELY_UNDEFINED}"}}, problems);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), problems.size());
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("server.address: ${system.env.BERTH_SURELY_UNDEFINED} is not defined "
+                        "(is the environment variable set?)"),
+            problems[0]);
+        CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1"), c.engine.address);
     }
 };
 
