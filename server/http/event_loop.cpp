@@ -20,7 +20,8 @@
 namespace berth::server {
 namespace {
 
-constexpr std::size_t kPooledBuffers = 1024;
+// Enough for the connections a loop serves at once under load; more would only hold memory.
+constexpr std::size_t kPooledBuffers = 256;
 constexpr std::size_t kMaxPooledCapacity = 256 * 1024;
 constexpr int kSweepIntervalMs = 1000;
 constexpr char kBusy[] =
