@@ -30,6 +30,17 @@ bool safeHeader(std::string_view name, std::string_view value) {
     return true;
 }
 
+// A raw reply as it is; anything else as data in the success envelope.
+void writeReplyBody(const Reply& reply, HttpResponse& response) {
+    if (reply.isRaw()) {
+        response.contentType = reply.contentType();
+        response.body = reply.body();
+    } else {
+        response.contentType = "application/json";
+        writeSuccessEnvelope(response.body, reply.data());
+    }
+}
+
 }  // namespace
 
 HttpPipeline::HttpPipeline(const RouteTable& routes, CorsPolicy cors, HttpLimits limits, Poco::Logger& logger)
@@ -120,13 +131,7 @@ const Route* HttpPipeline::prepare(HostRequest& request, HttpResponse& response)
         if (request.method() == Method::Get || request.method() == Method::Head) {
             Reply reply = endpoint->second();
             response.status = reply.statusCode();
-            if (reply.isRaw()) {
-                response.contentType = reply.contentType();
-                response.body = reply.body();
-            } else {
-                response.contentType = "application/json";
-                writeSuccessEnvelope(response.body, reply.data());
-            }
+            writeReplyBody(reply, response);
         } else if (request.method() == Method::Options) {
             response.status = 204;
             response.addHeader("Allow", "GET, HEAD, OPTIONS");
@@ -188,13 +193,7 @@ void HttpPipeline::run(const Route& route, HostRequest& request, HttpResponse& r
             return;
         }
         response.status = status;
-        if (reply.isRaw()) {
-            response.contentType = reply.contentType();
-            response.body = reply.body();
-        } else {
-            response.contentType = "application/json";
-            writeSuccessEnvelope(response.body, reply.data());
-        }
+        writeReplyBody(reply, response);
         for (const auto& [name, value] : reply.headers()) {
             if (hostOwnedHeader(name)) {
                 logger_.warning("plugin %s: header %s is set by the host; the handler's value is ignored",
