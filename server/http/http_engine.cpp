@@ -78,6 +78,9 @@ void HttpEngine::start() {
 void HttpEngine::stop() {
     if (loops_.empty() && listenFd_ < 0) return;
     std::int64_t deadline = EventLoop::steadyNowMs() + settings_.shutdownTimeoutMs;
+    // Stop listening now: connections the kernel would otherwise keep completing into the
+    // backlog would never be served, only reset at close.
+    if (listenFd_ >= 0) ::shutdown(listenFd_, SHUT_RDWR);
     for (auto& loop : loops_) loop->beginShutdown(deadline);
     for (auto& loop : loops_) loop->join();
     // Handlers still running past the deadline finish here; only then can their connections go.
