@@ -5,6 +5,7 @@
 #include <Poco/Path.h>
 #include <Poco/String.h>
 #include <Poco/Util/AbstractConfiguration.h>
+#include <Poco/Util/MapConfiguration.h>
 #include <set>
 
 #include "strict_number.h"
@@ -69,6 +70,8 @@ class Reader {
         return fallback;
     }
 
+    const std::set<std::string>& known() const noexcept { return known_; }
+
     /// Call after every read: a key in `section` that nothing read is a typo worth reporting.
     void reportUnknownKeys(const std::string& section) {
         Poco::Util::AbstractConfiguration::Keys keys;
@@ -95,10 +98,11 @@ std::string resolve(const std::string& confDir, const std::string& path) {
 
 }  // namespace
 
-ServerConfig ServerConfig::load(const Poco::Util::AbstractConfiguration& config, const std::string& confDir,
-                                std::vector<std::string>& problems) {
+namespace {
+
+ServerConfig loadInto(Reader& read, const Poco::Util::AbstractConfiguration& config,
+                      const std::string& confDir, std::vector<std::string>& problems) {
     ServerConfig c;
-    Reader read(config, problems);
 
     EngineSettings& e = c.engine;
     e.address = read.text("server.address", e.address);
@@ -151,6 +155,22 @@ ServerConfig ServerConfig::load(const Poco::Util::AbstractConfiguration& config,
                                "' is not an origin like https://app.example.com");
     for (const char* section : {"server", "plugins", "http", "cors"}) read.reportUnknownKeys(section);
     return c;
+}
+
+}  // namespace
+
+ServerConfig ServerConfig::load(const Poco::Util::AbstractConfiguration& config, const std::string& confDir,
+                                std::vector<std::string>& problems) {
+    Reader read(config, problems);
+    return loadInto(read, config, confDir, problems);
+}
+
+std::vector<std::string> ServerConfig::keys() {
+    Poco::AutoPtr<Poco::Util::MapConfiguration> empty(new Poco::Util::MapConfiguration);
+    std::vector<std::string> problems;
+    Reader read(*empty, problems);
+    (void)loadInto(read, *empty, "/", problems);
+    return {read.known().begin(), read.known().end()};
 }
 
 }  // namespace berth::server

@@ -32,6 +32,9 @@ struct ServerConfig {
     /// of berth.properties, so berthd does not depend on its working directory.
     static ServerConfig load(const Poco::Util::AbstractConfiguration& config, const std::string& confDir,
                              std::vector<std::string>& problems);
+
+    /// Every key load() reads, so that a test can hold the shipped conf/berth.properties to them.
+    static std::vector<std::string> keys();
 };
 
 }  // namespace berth::server

@@ -38,6 +38,11 @@ class PluginLibraryTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testWrongAbi);
     CPPUNIT_TEST(testWrongSignature);
     CPPUNIT_TEST(testValidName);
+    CPPUNIT_TEST(testDescriptorTooSmall);
+    CPPUNIT_TEST(testBadName);
+    CPPUNIT_TEST(testNoVersion);
+    CPPUNIT_TEST(testMissingLifecycleFunction);
+    CPPUNIT_TEST(testUnresolvedSymbolCaughtAtLoad);
     CPPUNIT_TEST_SUITE_END();
 
   public:
@@ -101,8 +106,39 @@ class PluginLibraryTest : public CppUnit::TestFixture {
     }
 
     void testWrongAbi() {
+        // The fixture's signature is wrong too: the version is checked first and reported.
         CPPUNIT_ASSERT_EQUAL(std::string("plugin ABI version 999, this berthd expects 1"),
                              loadError(fixture("wrong_abi.so")));
+    }
+
+    void testDescriptorTooSmall() {
+        CPPUNIT_ASSERT_EQUAL(std::string("descriptor is 16 bytes, this berthd expects at least ") +
+                                 std::to_string(sizeof(berth_plugin_descriptor)),
+                             loadError(fixture("abi_small_struct.so")));
+    }
+
+    void testBadName() {
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("invalid plugin name 'Bad Name!': use 1-64 characters of [a-z0-9_-]"),
+            loadError(fixture("abi_bad_name.so")));
+    }
+
+    void testNoVersion() {
+        CPPUNIT_ASSERT_EQUAL(std::string("plugin 'abi_no_version' declares no version"),
+                             loadError(fixture("abi_no_version.so")));
+    }
+
+    void testMissingLifecycleFunction() {
+        CPPUNIT_ASSERT_EQUAL(std::string("descriptor lacks a lifecycle function"),
+                             loadError(fixture("abi_null_lifecycle.so")));
+    }
+
+    // Poco::SharedLibrary binds lazily; the RTLD_NOW probe must report the missing symbol at load.
+    void testUnresolvedSymbolCaughtAtLoad() {
+        std::string message = loadError(fixture("unresolved_symbol.so"));
+        CPPUNIT_ASSERT_MESSAGE(message, contains(message, "cannot be loaded: "));
+        CPPUNIT_ASSERT_MESSAGE(message,
+                               contains(message, "undefined symbol: berth_fixture_function_nobody_defines"));
     }
 
     void testWrongSignature() {

@@ -88,6 +88,9 @@ class PluginManagerTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testAbortOnLoadFailure);
     CPPUNIT_TEST(testAbortOnStartFailure);
     CPPUNIT_TEST(testStopAllUnmounts);
+    CPPUNIT_TEST(testThrowingConstructorSkipped);
+    CPPUNIT_TEST(testThrowingStopLoggedAndSurvived);
+    CPPUNIT_TEST(testAbortStopsWhatAlreadyStarted);
     CPPUNIT_TEST(testMissingPluginsDir);
     CPPUNIT_TEST(testEmptyDirAndNonPluginFiles);
     CPPUNIT_TEST(testSymlinkLoadedOnce);
@@ -376,6 +379,44 @@ class PluginManagerTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT(lookup(*table_, Method::Get, "/hello/greet/x") == Outcome::NotFound);
         CPPUNIT_ASSERT(log_->contains("plugin 'hello' stopped"));
         manager.stopAll();  // twice is harmless
+    }
+
+    void testThrowingConstructorSkipped() {
+        copy(pluginFile("hello.so"), "hello.so");
+        copy(fixture("throws_in_constructor.so"), "throws_in_constructor.so");
+        PluginManager& manager = make();
+        manager.startAll();
+        CPPUNIT_ASSERT_EQUAL(std::string("constructor failed: constructor exploded on purpose"),
+                             reasonFor(manager.failures(), "throws_in_constructor"));
+        CPPUNIT_ASSERT(startedNames(manager) == std::vector<std::string>{"hello"});
+    }
+
+    void testThrowingStopLoggedAndSurvived() {
+        copy(fixture("throws_in_stop.so"), "throws_in_stop.so");
+        copy(fixture("order_base.so"), "order_base.so");
+        PluginManager& manager = make();
+        manager.startAll();
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), manager.startedCount());
+        manager.stopAll();
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), manager.startedCount());
+        CPPUNIT_ASSERT(log_->contains("stop() failed: stop exploded on purpose"));
+        // The other plugin is still stopped in order, and unmounted.
+        CPPUNIT_ASSERT(log_->contains("plugin 'order_base' stopped"));
+        CPPUNIT_ASSERT(table_->mounts().empty());
+    }
+
+    // Under abort, a later failure must not leave the plugins started before it running.
+    void testAbortStopsWhatAlreadyStarted() {
+        copy(pluginFile("hello.so"), "a_hello.so");
+        copy(fixture("throws_in_start.so"), "z_throws_in_start.so");
+        {
+            PluginManager& manager = make(true);
+            berth::test::thrownMessage<PluginStartupError>([&] { manager.startAll(); });
+            CPPUNIT_ASSERT_EQUAL(std::size_t(1), manager.startedCount());
+            manager_.reset();  // what berthd does when start-up is refused: the manager goes away
+        }
+        CPPUNIT_ASSERT(log_->contains("plugin 'hello' stopped"));
+        CPPUNIT_ASSERT(table_->mounts().empty());
     }
 
     void testMissingPluginsDir() {

@@ -6,6 +6,7 @@
 #include <Poco/Util/MapConfiguration.h>
 #include <Poco/Util/PropertyFileConfiguration.h>
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,7 @@ class ServerConfigTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testEmptyAddress);
     CPPUNIT_TEST(testUndefinedVariableIsAProblem);
     CPPUNIT_TEST(testShippedConfigurationIsClean);
+    CPPUNIT_TEST(testShippedConfigurationDocumentsEveryKey);
     CPPUNIT_TEST_SUITE_END();
 
   public:
@@ -339,6 +341,28 @@ class ServerConfigTest : public CppUnit::TestFixture {
                         "(is the environment variable set?)"),
             problems[0]);
         CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1"), c.engine.address);
+    }
+
+    // The shipped file is the documentation of every key: it must hold exactly what berthd reads.
+    void testShippedConfigurationDocumentsEveryKey() {
+        Poco::AutoPtr<Poco::Util::PropertyFileConfiguration> shipped(
+            new Poco::Util::PropertyFileConfiguration(std::string(BERTH_SOURCE_DIR) +
+                                                      "/conf/berth.properties"));
+        std::set<std::string> inFile;
+        for (const char* section : {"server", "plugins", "http", "cors"}) {
+            Poco::Util::AbstractConfiguration::Keys keys;
+            shipped->keys(section, keys);
+            for (const std::string& key : keys) inFile.insert(std::string(section) + "." + key);
+        }
+        std::vector<std::string> read = ServerConfig::keys();
+        std::set<std::string> readSet(read.begin(), read.end());
+        for (const std::string& key : readSet)
+            CPPUNIT_ASSERT_MESSAGE(key + " is read by berthd but missing from conf/berth.properties",
+                                   inFile.count(key));
+        for (const std::string& key : inFile)
+            CPPUNIT_ASSERT_MESSAGE(key + " is in conf/berth.properties but berthd does not read it",
+                                   readSet.count(key));
+        CPPUNIT_ASSERT(readSet.size() > 20);
     }
 };
 
