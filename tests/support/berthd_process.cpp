@@ -6,6 +6,7 @@
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/Net/StreamSocket.h>
+#include <Poco/Path.h>
 #include <Poco/Process.h>
 #include <Poco/Thread.h>
 #include <Poco/Timespan.h>
@@ -117,6 +118,8 @@ BerthdProcess::BerthdProcess() {
     set("server.worker_threads", "4");
     set("plugins.dir", "plugins");
     set("plugins.conf_dir", "plugins.d");
+    // Inside the temporary folder, not the shipped ../logs, which would land outside it.
+    set("http.access_log_file", "logs/access.log");
 }
 
 BerthdProcess::~BerthdProcess() {
@@ -155,6 +158,7 @@ void BerthdProcess::writePluginSettings(const std::string& plugin, const std::st
 }
 
 void BerthdProcess::writeFile(const std::string& relative, const std::string& text) {
+    Poco::File(Poco::Path(path(relative)).parent()).createDirectories();
     std::ofstream out(path(relative), std::ios::binary | std::ios::trunc);
     out << text;
     if (!out) throw std::runtime_error("cannot write " + path(relative));
