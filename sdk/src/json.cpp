@@ -2,6 +2,7 @@
 
 #include "json_escape.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -169,8 +170,10 @@ void Json::dumpTo(std::string& out) const {
                 return;
             }
             char buffer[32];
-            auto result = std::to_chars(buffer, buffer + sizeof buffer, d);
-            out.append(buffer, result.ptr);
+            char* end = std::to_chars(buffer, buffer + sizeof buffer, d).ptr;
+            out.append(buffer, end);
+            // 1.0 is written "1.0", not "1", so that it parses back as a double, not an integer.
+            if (std::find_if(buffer, end, [](char c) { return c == '.' || c == 'e'; }) == end) out += ".0";
             return;
         }
         case Type::String:

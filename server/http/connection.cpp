@@ -93,8 +93,7 @@ bool Connection::outputBacklogged() const noexcept {
 
 bool Connection::readSome() {
     // Enough for the largest acceptable message plus a read: the parser refuses anything beyond.
-    const HttpLimits& limits = loop_.pipeline().limits();
-    const std::size_t cap = limits.maxHeaderBytes + limits.maxBodyBytes + kReadChunk;
+    const std::size_t cap = parser_.maxMessageBytes() + kReadChunk;
     while (true) {
         if (state_ == State::Reading && (input_.size() >= cap || outputBacklogged())) return false;
         if (input_.capacity() == 0) input_ = loop_.acquireInput();
@@ -142,7 +141,8 @@ void Connection::process() {
             while (skip + 1 < input_.size() && input_.data()[skip] == '\r' && input_.data()[skip + 1] == '\n')
                 skip += 2;
             if (skip > 0) input_.consume(skip);
-            if (input_.empty()) break;
+            // A lone CR may be half of such a line: wait for what follows it.
+            if (input_.empty() || (input_.size() == 1 && input_.data()[0] == '\r')) break;
             if (draining_) {
                 closeAfterWrite_ = true;
                 break;
@@ -160,7 +160,12 @@ void Connection::process() {
             }
             status = parser_.parse(input_.data(), input_.size());
         }
-        if (status == RequestParser::Status::NeedMore) break;
+        if (status == RequestParser::Status::NeedMore) {
+            // Cannot happen while maxMessageBytes() holds; if it did, the loop would spin on a
+            // full buffer.
+            if (input_.size() > parser_.maxMessageBytes()) failAndClose(413, "the request is too large");
+            break;
+        }
         if (status == RequestParser::Status::Error) {
             failAndClose(parser_.errorStatus(), parser_.errorDetail());
             return;

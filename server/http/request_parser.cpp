@@ -7,6 +7,8 @@
 namespace berth::server {
 namespace {
 
+constexpr std::size_t kMaxChunkLine = 1024;  // a chunk size with its extensions
+
 constexpr std::uint8_t kToken = 1;   // tchar (RFC 9110 5.6.2)
 constexpr std::uint8_t kTarget = 2;  // a request-target byte: VCHAR
 constexpr std::uint8_t kValue = 4;   // a field-value byte: VCHAR, obs-text, SP, HTAB
@@ -128,17 +130,29 @@ RequestParser::Status RequestParser::parse(const char* data, std::size_t size) {
         if (newline == 0 || data[newline - 1] != '\r')
             return fail(400, "a line ends in a bare LF; HTTP/1.1 lines end in CRLF");
         if (newline == 1) return fail(400, "the request starts with an empty line");
-        if (newline >= 3 && data[newline - 2] == '\n') return parseHead(data, newline + 1);
+        if (newline >= 3 && data[newline - 2] == '\n') {
+            // The same bounds as while waiting below, so the answer does not depend on the reads.
+            if (newline + 1 > rawHeadLimit()) return failOversizedHead(data, size);
+            return parseHead(data, newline + 1);
+        }
         i = newline + 1;
     }
     scan_ = size;
     // The limits are checked exactly once the head is complete (so the answer can still carry
     // the request id and CORS headers); this only bounds what is buffered until then.
-    if (std::memchr(data, '\n', size) == nullptr && size > limits_.maxHeaderBytes)
-        return fail(414, "the request line exceeds " + std::to_string(limits_.maxHeaderBytes) + " bytes");
-    if (size > rawHeadLimit())
-        return fail(431, "header fields exceed " + std::to_string(limits_.maxHeaderBytes) + " bytes");
+    if (std::memchr(data, '\n', size) == nullptr && size > limits_.maxHeaderBytes + 1)  // + its CR
+        return failOversizedHead(data, size);
+    if (size > rawHeadLimit()) return failOversizedHead(data, size);
     return Status::NeedMore;
+}
+
+RequestParser::Status RequestParser::failOversizedHead(const char* data, std::size_t size) {
+    const void* newline = std::memchr(data, '\n', size);
+    std::size_t requestLine =
+        newline == nullptr ? size : static_cast<std::size_t>(static_cast<const char*>(newline) - data);
+    if (requestLine > limits_.maxHeaderBytes + 1)
+        return fail(414, "the request line exceeds " + std::to_string(limits_.maxHeaderBytes) + " bytes");
+    return fail(431, "header fields exceed " + std::to_string(limits_.maxHeaderBytes) + " bytes");
 }
 
 bool RequestParser::parseRequestLine(const char* data, std::size_t end) {
@@ -323,16 +337,24 @@ RequestParser::Status RequestParser::parseHead(const char* data, std::size_t hea
 
 RequestParser::Status RequestParser::parseChunked(const char* data, std::size_t size) {
     while (true) {
+        // Tiny chunks cost framing bytes that do not count as body: bound them too, so the
+        // connection never holds more than maxMessageBytes() of one message.
+        if (chunkPos_ - bodyStart_ > maxChunkedFraming())
+            return fail(
+                413, "the chunked body's framing exceeds " + std::to_string(maxChunkedFraming()) + " bytes");
         switch (phase_) {
             case Phase::ChunkSize: {
                 const void* found = std::memchr(data + chunkPos_, '\n', size - chunkPos_);
                 if (found == nullptr) {
-                    if (size - chunkPos_ > 1024) return fail(400, "a chunk size line longer than 1024 bytes");
+                    if (size - chunkPos_ > kMaxChunkLine + 1)  // + its CR
+                        return fail(400, "a chunk size line longer than 1024 bytes");
                     return Status::NeedMore;
                 }
                 std::size_t newline = static_cast<std::size_t>(static_cast<const char*>(found) - data);
                 if (newline == chunkPos_ || data[newline - 1] != '\r')
                     return fail(400, "a chunk size line must end in CRLF");
+                if (newline - 1 - chunkPos_ > kMaxChunkLine)
+                    return fail(400, "a chunk size line longer than 1024 bytes");
                 std::size_t i = chunkPos_;
                 std::uint64_t chunk = 0;
                 int digits = 0;
@@ -380,7 +402,7 @@ RequestParser::Status RequestParser::parseChunked(const char* data, std::size_t 
             case Phase::Trailer: {
                 const void* found = std::memchr(data + chunkPos_, '\n', size - chunkPos_);
                 if (found == nullptr) {
-                    if (trailerBytes_ + (size - chunkPos_) > limits_.maxHeaderBytes)
+                    if (trailerBytes_ + (size - chunkPos_) > limits_.maxHeaderBytes + 2)  // + the last CRLF
                         return fail(431, "the trailer section is too large");
                     return Status::NeedMore;
                 }

@@ -66,6 +66,12 @@ class RequestParser {
     /// Bytes of the buffer this message took; the next pipelined one starts there.
     std::size_t consumed() const noexcept { return consumed_; }
 
+    /// The most bytes one message can occupy before parse() refuses it: a connection that buffers
+    /// this much (plus what it reads ahead) never waits for a NeedMore that cannot end.
+    std::size_t maxMessageBytes() const noexcept {
+        return rawHeadLimit() + maxChunkedFraming() + 1026 + limits_.maxHeaderBytes + 2;
+    }
+
     // After Error:
     int errorStatus() const noexcept { return errorStatus_; }
     const std::string& errorDetail() const noexcept { return errorDetail_; }
@@ -74,8 +80,12 @@ class RequestParser {
     enum class Phase { Head, Body, ChunkSize, ChunkData, ChunkDataEnd, Trailer, Done, Failed };
 
     Status fail(int status, std::string detail);
+    /// 414 when the request line alone is too long, else 431.
+    Status failOversizedHead(const char* data, std::size_t size);
     /// Raw bytes a head may take before its end is seen (field bytes plus line syntax and OWS).
     std::size_t rawHeadLimit() const noexcept { return 2 * limits_.maxHeaderBytes + 256; }
+    /// Raw bytes a chunked body may take: the body itself plus generous framing.
+    std::size_t maxChunkedFraming() const noexcept { return 2 * limits_.maxBodyBytes + 64 * 1024; }
     Status parseHead(const char* data, std::size_t headEnd);
     bool parseRequestLine(const char* data, std::size_t end);
     /// A header (or, with `trailer`, a trailer) field line without its CRLF; trailer fields are

@@ -1304,10 +1304,11 @@ class RequestParserTest : public CppUnit::TestFixture {
     // so a body well under maxBodyBytes can fill the connection's buffer. Default limits.
     void testChunkedOverheadBoundedForTheConnection() {
         const ParserLimits limits;  // 16 KiB of fields, 1 MiB of body
-        const std::size_t cap = limits.maxHeaderBytes + limits.maxBodyBytes + kConnectionReadChunk;
+        RequestParser parser(limits);
+        // The connection buffers up to maxMessageBytes() (plus a read) before it stops reading.
+        const std::size_t cap = parser.maxMessageBytes();
         std::string bytes = kChunkedHead;
         while (bytes.size() <= cap + 4096) bytes += "1\r\nx\r\n";
-        RequestParser parser(limits);
         Status status = Status::NeedMore;
         std::size_t size = kChunkedHead.size();
         for (; size <= bytes.size(); size += 4096) {
@@ -1324,13 +1325,13 @@ class RequestParserTest : public CppUnit::TestFixture {
                                status == Status::Error);
     }
 
-    // A head that never ends is bounded by 2 * maxHeaderBytes + 256 raw bytes, more than the
-    // connection buffers when maxBodyBytes < maxHeaderBytes - 16128 (http.max_body_bytes may be 0).
+    // A head that never ends must be refused before the connection's cap, whatever the limits
+    // (http.max_body_bytes may be 0).
     void testUnfinishedHeadBoundedForTheConnection() {
         const ParserLimits limits = limitsOf(16384, 64, 0);
-        const std::size_t cap = limits.maxHeaderBytes + limits.maxBodyBytes + kConnectionReadChunk;
-        const std::string bytes = "GET / HTTP/1.1\r\nHost: h\r\nX-Pad: " + std::string(cap, 'a');
         RequestParser parser(limits);
+        const std::size_t cap = parser.maxMessageBytes();
+        const std::string bytes = "GET / HTTP/1.1\r\nHost: h\r\nX-Pad: " + std::string(cap, 'a');
         Status status = parser.parse(bytes.data(), cap);
         CPPUNIT_ASSERT_MESSAGE(std::string("an unfinished head of ") + std::to_string(cap) +
                                    " bytes (the connection's cap) got " + statusName(status),
