@@ -193,6 +193,7 @@ void Connection::dispatch() {
     request_.setBody(parser_.body(input_.data()));
     keepAlive_ = parser_.keepAlive() && !draining_ && !peerClosed_;
     headRequest_ = parser_.method() == Method::Head;
+    http10_ = parser_.minorVersion() == 0;
     response_.reset();
     route_ = loop_.pipeline().prepare(request_, response_);
     if (route_ != nullptr && !route_->options.nonBlocking) {
@@ -251,7 +252,8 @@ void Connection::observe(const HostRequest& request, const HttpResponse& respons
 void Connection::finishResponse() {
     if (output_.capacity() < kMinOutputCapacity) output_ = loop_.acquireOutput();
     observe(request_, response_);
-    writeResponse(output_, response_, headRequest_, keepAlive_);
+    if (draining_) keepAlive_ = false;  // shutting down: this answer is the connection's last
+    writeResponse(output_, response_, headRequest_, keepAlive_, http10_);
     if (!keepAlive_) closeAfterWrite_ = true;
     route_ = nullptr;
     lastActivityMs_ = loop_.nowMs();
@@ -330,7 +332,7 @@ void Connection::checkTimeouts(std::int64_t now) {
                 loop_.noteRefusal(504, "handler timeout");
                 HostRequest request;
                 HttpResponse response;
-                request.setRequestId(requestId_);
+                request.addHeader("X-Request-Id", requestId_);  // the same id the client got or sent
                 loop_.pipeline().reject(
                     request, 504, messageFor(504),
                     "the handler did not finish within " + std::to_string(s.handlerTimeoutMs / 1000) + " s",

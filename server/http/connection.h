@@ -94,6 +94,7 @@ class Connection {
     const Route* route_ = nullptr;
     bool keepAlive_ = true;
     bool headRequest_ = false;
+    bool http10_ = false;
     std::string requestId_;  // a copy, for the 504 sent while the worker still owns request_
 
     std::string output_;

@@ -15,7 +15,9 @@
 
 #include "../observe/request_metrics.h"
 #include "connection.h"
+#include "envelope.h"
 #include "pipeline.h"
+#include "response_writer.h"
 
 namespace berth::server {
 namespace {
@@ -24,11 +26,22 @@ namespace {
 constexpr std::size_t kPooledBuffers = 256;
 constexpr std::size_t kMaxPooledCapacity = 256 * 1024;
 constexpr int kSweepIntervalMs = 1000;
-constexpr char kBusy[] =
-    "HTTP/1.1 503 Service Unavailable\r\nServer: berthd\r\nContent-Type: application/json\r\n"
-    "Content-Length: 97\r\nConnection: close\r\n\r\n"
-    "{\"status\":false,\"code\":503,\"message\":\"server busy\",\"error\":\"too many "
-    "connections\",\"request_id\":\"\"}";
+
+// The answer to a connection over server.max_connections, sent without reading its request.
+const std::string& busyAnswer() {
+    static const std::string answer = [] {
+        std::string body;
+        writeErrorEnvelope(body, 503, "server busy", Json("too many connections"), "");
+        HttpResponse response;
+        response.status = 503;
+        response.contentType = "application/json";
+        response.body = std::move(body);
+        std::string bytes;
+        writeResponse(bytes, response, false, false);
+        return bytes;
+    }();
+    return answer;
+}
 
 }  // namespace
 
@@ -211,7 +224,8 @@ void EventLoop::acceptAll() {
             return;
         }
         if (openConnections_.load(std::memory_order_relaxed) >= settings_.maxConnections) {
-            ssize_t ignored = ::send(fd, kBusy, sizeof kBusy - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+            const std::string& busy = busyAnswer();
+            ssize_t ignored = ::send(fd, busy.data(), busy.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
             (void)ignored;
             ::close(fd);
             noteRefusal(503, "server.max_connections reached");

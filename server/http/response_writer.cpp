@@ -19,7 +19,8 @@ std::string_view currentHttpDate() {
     return {cached, length};
 }
 
-void writeResponse(std::string& out, const HttpResponse& response, bool headRequest, bool keepAlive) {
+void writeResponse(std::string& out, const HttpResponse& response, bool headRequest, bool keepAlive,
+                   bool http10) {
     char number[24];
     out += "HTTP/1.1 ";
     out.append(number, std::to_chars(number, number + sizeof number, response.status).ptr);
@@ -39,7 +40,10 @@ void writeResponse(std::string& out, const HttpResponse& response, bool headRequ
         out.append(number, std::to_chars(number, number + sizeof number, response.body.size()).ptr);
         out += "\r\n";
     }
-    if (!keepAlive) out += "Connection: close\r\n";
+    if (!keepAlive)
+        out += "Connection: close\r\n";
+    else if (http10)
+        out += "Connection: keep-alive\r\n";
     if (!response.requestId.empty()) {
         out += "X-Request-Id: ";
         out += response.requestId;

@@ -13,6 +13,9 @@ namespace berth::server {
 std::string_view currentHttpDate();
 
 /// Appends the status line, headers and (unless `headRequest`, or a 1xx/204/304 status) the body.
-void writeResponse(std::string& out, const HttpResponse& response, bool headRequest, bool keepAlive);
+/// An HTTP/1.0 client is told "Connection: keep-alive" when the connection stays open, since
+/// without it 1.0 means close.
+void writeResponse(std::string& out, const HttpResponse& response, bool headRequest, bool keepAlive,
+                   bool http10 = false);
 
 }  // namespace berth::server
