@@ -11,6 +11,7 @@
 #include <Poco/Util/PropertyFileConfiguration.h>
 #include <pthread.h>
 #include <csignal>
+#include <cstdlib>
 #include <iostream>
 #include <system_error>
 
@@ -204,7 +205,14 @@ int BerthApplication::serve() {
                     plugins.startedCount(), plugins.failures().size());
     waitForTerminationRequest();
     log.information("shutting down");
-    engine.stop();
+    if (!engine.stop()) {
+        // A handler is still running plugin code: stopping and unloading the plugins under it
+        // would crash. Keep the access log, skip the plugins' stop(), and end here.
+        if (accessLog) accessLog->stop();
+        log.error("exiting without stopping the plugins (server.shutdown_timeout = %d s)",
+                  settings.engine.shutdownTimeoutMs / 1000);
+        std::_Exit(EXIT_SOFTWARE);
+    }
     if (accessLog) accessLog->stop();
     plugins.stopAll();
     return EXIT_OK;

@@ -20,6 +20,8 @@ constexpr std::size_t kReadChunk = 16 * 1024;
 constexpr std::int64_t kLingerMs = 2000;
 // A released std::string keeps its small inline buffer: below this it holds no pooled buffer.
 constexpr std::size_t kMinOutputCapacity = 256;
+// Pipelined requests served in one go before the loop moves on to other connections.
+constexpr int kRequestsPerTurn = 32;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 std::int64_t monotonicUs() {
@@ -128,13 +130,22 @@ void Connection::onReadable() {
         }
         if (state_ != State::Reading) return;
         process();
-        // Edge-triggered: if reading stopped early, read again once processing made room.
-        if (drained || state_ != State::Reading || closeAfterWrite_ || outputBacklogged()) return;
+        // Edge-triggered: if reading stopped early, read again once processing made room, unless
+        // this connection used up its turn (the loop comes back to it).
+        if (drained || scheduled || state_ != State::Reading || closeAfterWrite_ || outputBacklogged())
+            return;
     }
 }
 
 void Connection::process() {
-    while (state_ == State::Reading && !closeAfterWrite_ && !outputBacklogged()) {
+    int served = 0;
+    bool more = false;  // requests may still be waiting in input_
+    while (state_ == State::Reading && !closeAfterWrite_) {
+        // A client that pipelines thousands of requests gets a turn, not the whole loop.
+        if (outputBacklogged() || served == kRequestsPerTurn) {
+            more = true;
+            break;
+        }
         if (!messageStarted_) {
             // RFC 9112 2.2: empty lines before a request line are to be ignored.
             std::size_t skip = 0;
@@ -171,8 +182,9 @@ void Connection::process() {
             return;
         }
         dispatch();
+        ++served;
     }
-    if (peerClosed_ && state_ == State::Reading) {
+    if (!more && peerClosed_ && state_ == State::Reading) {
         // Requests that arrived complete before the client's FIN still get their answers.
         if (messageStarted_) {
             close();
@@ -181,6 +193,9 @@ void Connection::process() {
         closeAfterWrite_ = true;
     }
     if (state_ == State::Reading) flush();
+    // Come back after the loop's other connections had theirs: no event would wake this one, as
+    // its input is already read. (While output is backed up, EPOLLOUT brings it back instead.)
+    if (more && state_ == State::Reading && !outputBacklogged()) loop_.schedule(this);
 }
 
 void Connection::dispatch() {
@@ -299,7 +314,7 @@ void Connection::flush() {
         // RST that can destroy the answer before it reads it.
         ::shutdown(fd_, SHUT_WR);
         state_ = State::Lingering;
-        lastActivityMs_ = loop_.nowMs();
+        lingerStartMs_ = loop_.nowMs();
         if (peerClosed_) close();
         return;
     }
@@ -323,7 +338,7 @@ void Connection::checkTimeouts(std::int64_t now) {
         case State::Abandoned:
             return;
         case State::Lingering:
-            if (now - lastActivityMs_ > kLingerMs) close();
+            if (now - lingerStartMs_ > kLingerMs) close();  // however much the client still sends
             return;
         case State::InHandler:
             if (now - handlerStartMs_ > s.handlerTimeoutMs) {
@@ -365,6 +380,10 @@ void Connection::checkTimeouts(std::int64_t now) {
         return;
     }
     if (now - lastActivityMs_ > s.idleTimeoutMs) close();
+}
+
+void Connection::abandonForShutdown() {
+    if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
 }
 
 void Connection::drain() {

@@ -27,6 +27,8 @@ class Connection {
     int fd() const noexcept { return fd_; }
     /// Index in the loop's connection list, kept by the loop.
     std::size_t loopSlot = 0;
+    /// In the loop's list of connections to give another turn to.
+    bool scheduled = false;
 
     /// epoll said readable: read what is there and serve every complete request.
     void onReadable();
@@ -41,6 +43,8 @@ class Connection {
 
     /// Closed and not referenced by a worker: the loop may free it.
     bool finished() const noexcept { return state_ == State::Closed; }
+    /// A worker holds it past the shutdown deadline: cut the client off, the object stays.
+    void abandonForShutdown();
     bool inHandler() const noexcept { return state_ == State::InHandler || state_ == State::Abandoned; }
 
     /// Runs on a worker thread.
@@ -88,6 +92,7 @@ class Connection {
     std::int64_t lastInputMs_ = 0;
     std::int64_t lastActivityMs_ = 0;
     std::int64_t handlerStartMs_ = 0;
+    std::int64_t lingerStartMs_ = 0;
 
     HostRequest request_;
     HttpResponse response_;

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -178,7 +179,8 @@ void EventLoop::run() {
     epoll_event events[256];
     lastSweepMs_ = nowMs_ = steadyNowMs();
     while (true) {
-        int ready = epoll_wait(epollFd_, events, 256, kSweepIntervalMs);
+        // Connections waiting for another turn must not wait for an event that will not come.
+        int ready = epoll_wait(epollFd_, events, 256, scheduled_.empty() ? kSweepIntervalMs : 0);
         nowMs_ = steadyNowMs();
         for (int i = 0; i < ready; ++i) {
             void* tag = events[i].data.ptr;
@@ -199,13 +201,36 @@ void EventLoop::run() {
             if (flags & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) connection->onReadable();
             if ((flags & EPOLLOUT) && !connection->finished()) connection->onWritable();
         }
-        if (ready <= 0 || nowMs_ - lastSweepMs_ >= kSweepIntervalMs) sweep();
+        runScheduled();
+        if (nowMs_ - lastSweepMs_ >= kSweepIntervalMs) sweep();
         reap();
         if (draining_) {
             bool busy = false;
             for (Connection* connection : connections_) busy = busy || !connection->finished();
-            if (!busy || nowMs_ >= shutdownDeadlineMs_) break;
+            if (!busy) break;
+            if (nowMs_ >= shutdownDeadlineMs_) {
+                // Past server.shutdown_timeout: clients of handlers still running are cut off.
+                for (Connection* connection : connections_)
+                    if (connection->inHandler()) connection->abandonForShutdown();
+                break;
+            }
         }
+    }
+}
+
+void EventLoop::schedule(Connection* connection) {
+    if (connection->scheduled) return;
+    connection->scheduled = true;
+    scheduled_.push_back(connection);
+}
+
+void EventLoop::runScheduled() {
+    if (scheduled_.empty()) return;
+    std::vector<Connection*> turn;
+    turn.swap(scheduled_);
+    for (Connection* connection : turn) {
+        connection->scheduled = false;
+        if (!connection->finished()) connection->onReadable();
     }
 }
 
@@ -280,6 +305,11 @@ void EventLoop::sweep() {
 }
 
 void EventLoop::reap() {
+    if (retired_.empty()) return;
+    // A connection closed by the sweep may still be waiting for a turn: forget it there first.
+    scheduled_.erase(std::remove_if(scheduled_.begin(), scheduled_.end(),
+                                    [](Connection* connection) { return connection->finished(); }),
+                     scheduled_.end());
     for (Connection* connection : retired_) {
         std::size_t slot = connection->loopSlot;
         connections_[slot] = connections_.back();

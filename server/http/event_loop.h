@@ -61,6 +61,8 @@ class EventLoop {
 
     /// The connection is closed and no worker holds it: free it after this round of events.
     void retire(Connection* connection) { retired_.push_back(connection); }
+    /// Give the connection another turn after this round of events (it has input left to serve).
+    void schedule(Connection* connection);
 
     /// From a worker thread: the handler of `connection` has finished.
     void handlerDone(Connection* connection);
@@ -73,6 +75,7 @@ class EventLoop {
     void drainCompletions();
     void sweep();
     void reap();
+    void runScheduled();
     void wake();
 
     const EngineSettings& settings_;
@@ -93,6 +96,7 @@ class EventLoop {
 
     std::vector<Connection*> connections_;
     std::vector<Connection*> retired_;
+    std::vector<Connection*> scheduled_;
     bool acceptPaused_ = false;  // out of file descriptors: retried at the next sweep
     std::vector<ByteBuffer> inputPool_;
     std::vector<std::string> outputPool_;

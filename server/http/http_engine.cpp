@@ -5,7 +5,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <Poco/Logger.h>
+
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <string>
 #include <system_error>
@@ -75,20 +79,27 @@ void HttpEngine::start() {
     }
 }
 
-void HttpEngine::stop() {
-    if (loops_.empty() && listenFd_ < 0) return;
+bool HttpEngine::stop() {
+    if (loops_.empty() && listenFd_ < 0) return true;
     std::int64_t deadline = EventLoop::steadyNowMs() + settings_.shutdownTimeoutMs;
     // Stop listening now: connections the kernel would otherwise keep completing into the
     // backlog would never be served, only reset at close.
     if (listenFd_ >= 0) ::shutdown(listenFd_, SHUT_RDWR);
     for (auto& loop : loops_) loop->beginShutdown(deadline);
     for (auto& loop : loops_) loop->join();
-    // Handlers still running past the deadline finish here; only then can their connections go.
-    if (workers_) workers_->stop();
+    auto steadyDeadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max<std::int64_t>(
+                                                                 0, deadline - EventLoop::steadyNowMs()));
+    if (workers_ && !workers_->stopBy(steadyDeadline)) {
+        // Handlers still hold connections and plugin code: leave everything as it is.
+        logger_.error(
+            "handlers still running after server.shutdown_timeout; their clients were disconnected");
+        return false;
+    }
     loops_.clear();
     workers_.reset();
     if (listenFd_ >= 0) ::close(listenFd_);
     listenFd_ = -1;
+    return true;
 }
 
 }  // namespace berth::server

@@ -31,7 +31,9 @@ class HttpEngine {
     /// Binds, listens and starts the loops; throws std::system_error naming address and port.
     void start();
     /// Graceful: stop accepting, let in-flight requests finish (up to shutdownTimeoutMs), close.
-    void stop();
+    /// Returns false when handlers were still running at the deadline: their clients were cut
+    /// off, their threads left running, and the process must end without unloading plugins.
+    bool stop();
     int boundPort() const noexcept { return boundPort_; }
     std::size_t openConnections() const noexcept { return openConnections_.load(std::memory_order_relaxed); }
 

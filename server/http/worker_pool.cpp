@@ -33,6 +33,22 @@ void WorkerPool::stop() {
     threads_.clear();
 }
 
+bool WorkerPool::stopBy(std::chrono::steady_clock::time_point deadline) {
+    {
+        std::unique_lock<std::mutex> lock(mutex_);
+        stopping_ = true;
+        wake_.notify_all();
+        bool done = idle_.wait_until(lock, deadline, [this] { return queue_.empty() && active_ == 0; });
+        if (!done) {
+            for (std::thread& thread : threads_) thread.detach();
+            threads_.clear();
+            return false;
+        }
+    }
+    stop();
+    return true;
+}
+
 std::size_t WorkerPool::queued() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return queue_.size();
@@ -47,8 +63,14 @@ void WorkerPool::work() {
             if (queue_.empty()) return;  // stopping, and nothing left to run
             task = queue_.front();
             queue_.pop_front();
+            ++active_;
         }
         task.run(task.argument);
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            --active_;
+        }
+        idle_.notify_all();
     }
 }
 

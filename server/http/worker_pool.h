@@ -3,6 +3,7 @@
 // the I/O loops never wait on plugin code. A full queue is refused at once: the loop answers
 // 503 instead of letting requests pile up without bound.
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -29,6 +30,10 @@ class WorkerPool {
     bool trySubmit(Task task);
     /// Runs what is queued, then joins the threads. Idempotent.
     void stop();
+    /// As stop(), but gives up at `deadline` (steady clock): returns false, with the threads
+    /// detached, when handlers are still running then. The caller must then end the process
+    /// without unloading the plugins those handlers belong to.
+    bool stopBy(std::chrono::steady_clock::time_point deadline);
     std::size_t queued() const;
 
   private:
@@ -36,6 +41,8 @@ class WorkerPool {
 
     mutable std::mutex mutex_;
     std::condition_variable wake_;
+    std::condition_variable idle_;
+    std::size_t active_ = 0;
     std::deque<Task> queue_;
     std::vector<std::thread> threads_;
     std::size_t maxQueued_;
