@@ -364,7 +364,13 @@ void Connection::checkTimeouts(std::int64_t now) {
             break;
     }
     if (written_ < output_.size()) {
-        if (now - lastActivityMs_ > s.idleTimeoutMs) close();  // the client stopped reading
+        if (now - lastActivityMs_ > s.idleTimeoutMs) {
+            // The client stopped reading: reset the connection, so that the kernel drops the
+            // answers still queued for it at once instead of holding them in FIN-WAIT.
+            linger reset{1, 0};
+            ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+            close();
+        }
         return;
     }
     if (messageStarted_ && !headersDone_) {

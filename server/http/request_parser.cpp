@@ -76,6 +76,7 @@ std::string_view trimOws(std::string_view text) {
 void RequestParser::reset() {
     phase_ = Phase::Head;
     scan_ = 0;
+    requestLineSeen_ = false;
     method_ = Method::Other;
     methodText_ = target_ = {};
     minor_ = 1;
@@ -130,6 +131,13 @@ RequestParser::Status RequestParser::parse(const char* data, std::size_t size) {
         if (newline == 0 || data[newline - 1] != '\r')
             return fail(400, "a line ends in a bare LF; HTTP/1.1 lines end in CRLF");
         if (newline == 1) return fail(400, "the request starts with an empty line");
+        // The request line is judged as soon as it is complete: an HTTP/0.9-style "GET /x" must
+        // not wait for a header section that will never come.
+        if (!requestLineSeen_) {
+            requestLineSeen_ = true;
+            if (newline - 1 <= limits_.maxHeaderBytes && !parseRequestLine(data, newline - 1))
+                return Status::Error;
+        }
         if (newline >= 3 && data[newline - 2] == '\n') {
             // The same bounds as while waiting below, so the answer does not depend on the reads.
             if (newline + 1 > rawHeadLimit()) return failOversizedHead(data, size);

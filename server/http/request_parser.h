@@ -96,6 +96,7 @@ class RequestParser {
     const ParserLimits& limits_;
     Phase phase_ = Phase::Head;
     std::size_t scan_ = 0;  // where the search for the end of the head resumes
+    bool requestLineSeen_ = false;
 
     Method method_ = Method::Other;
     Span methodText_;
