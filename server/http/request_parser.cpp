@@ -76,7 +76,7 @@ std::string_view trimOws(std::string_view text) {
 void RequestParser::reset() {
     phase_ = Phase::Head;
     scan_ = 0;
-    requestLineSeen_ = false;
+    requestLineSeen_ = requestLineParsed_ = false;
     method_ = Method::Other;
     methodText_ = target_ = {};
     minor_ = 1;
@@ -135,8 +135,10 @@ RequestParser::Status RequestParser::parse(const char* data, std::size_t size) {
         // not wait for a header section that will never come.
         if (!requestLineSeen_) {
             requestLineSeen_ = true;
-            if (newline - 1 <= limits_.maxHeaderBytes && !parseRequestLine(data, newline - 1))
-                return Status::Error;
+            if (newline - 1 <= limits_.maxHeaderBytes) {
+                if (!parseRequestLine(data, newline - 1)) return Status::Error;
+                requestLineParsed_ = true;
+            }
         }
         if (newline >= 3 && data[newline - 2] == '\n') {
             // The same bounds as while waiting below, so the answer does not depend on the reads.
@@ -306,7 +308,7 @@ RequestParser::Status RequestParser::parseHead(const char* data, std::size_t hea
     std::size_t end = static_cast<std::size_t>(lineEnd - data) - 1;  // before the CR
     if (end > limits_.maxHeaderBytes)
         return fail(414, "the request line exceeds " + std::to_string(limits_.maxHeaderBytes) + " bytes");
-    if (!parseRequestLine(data, end)) return Status::Error;
+    if (!requestLineParsed_ && !parseRequestLine(data, end)) return Status::Error;
     std::size_t start = end + 2;
     while (start + 2 < headEnd) {
         lineEnd = static_cast<const char*>(std::memchr(data + start, '\n', headEnd - start));

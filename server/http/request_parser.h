@@ -97,6 +97,7 @@ class RequestParser {
     Phase phase_ = Phase::Head;
     std::size_t scan_ = 0;  // where the search for the end of the head resumes
     bool requestLineSeen_ = false;
+    bool requestLineParsed_ = false;
 
     Method method_ = Method::Other;
     Span methodText_;
