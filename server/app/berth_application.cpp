@@ -186,9 +186,16 @@ int BerthApplication::serve() {
                           Poco::Logger::get("berth.http"));
     pipeline.addHostEndpoint("/health", [] { return Json::object({{"status", "up"}}); });
     pipeline.addHostEndpoint("/plugins", [&plugins] { return plugins.describe(); });
-    pipeline.addHostEndpoint("/metrics", [&metrics] {
+    pipeline.addHostEndpoint("/metrics", [&metrics, &accessLog] {
         std::string text;
         metrics.render(text);
+        if (accessLog) {
+            text +=
+                "# HELP berth_access_log_dropped_total Access log lines dropped because the writer fell "
+                "behind.\n";
+            text += "# TYPE berth_access_log_dropped_total counter\n";
+            text += "berth_access_log_dropped_total " + std::to_string(accessLog->dropped()) + "\n";
+        }
         return Reply::raw(std::move(text), "text/plain; version=0.0.4; charset=utf-8");
     });
 

@@ -303,12 +303,16 @@ void Connection::flush() {
             continue;
         }
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;  // EPOLLOUT resumes
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (!watchingWritable_) loop_.watchWritable(this, watchingWritable_ = true);  // EPOLLOUT resumes
+            return;
+        }
         close();
         return;
     }
     output_.clear();
     written_ = 0;
+    if (watchingWritable_) loop_.watchWritable(this, watchingWritable_ = false);
     if (closeAfterWrite_) {
         // Close gracefully: a client still sending (a refused body, say) would otherwise get an
         // RST that can destroy the answer before it reads it.

@@ -86,6 +86,7 @@ class Connection {
     bool peerClosed_ = false;
     bool closeAfterWrite_ = false;
     bool draining_ = false;
+    bool watchingWritable_ = false;
 
     std::int64_t messageStartMs_ = 0;
     std::int64_t messageStartUs_ = 0;  // precise, for the latency metric

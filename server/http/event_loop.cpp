@@ -27,6 +27,9 @@ namespace {
 constexpr std::size_t kPooledBuffers = 256;
 constexpr std::size_t kMaxPooledCapacity = 256 * 1024;
 constexpr int kSweepIntervalMs = 1000;
+// EPOLLOUT is added only while a connection's output is blocked: registered for good, it would
+// wake the loop each time the kernel frees send space, about once per request.
+constexpr std::uint32_t kReadEvents = EPOLLIN | EPOLLRDHUP | EPOLLET;
 
 // The answer to a connection over server.max_connections, sent without reading its request.
 const std::string& busyAnswer() {
@@ -218,6 +221,13 @@ void EventLoop::run() {
     }
 }
 
+void EventLoop::watchWritable(Connection* connection, bool watch) {
+    epoll_event event{};
+    event.events = watch ? kReadEvents | EPOLLOUT : kReadEvents;
+    event.data.ptr = connection;
+    epoll_ctl(epollFd_, EPOLL_CTL_MOD, connection->fd(), &event);
+}
+
 void EventLoop::schedule(Connection* connection) {
     if (connection->scheduled) return;
     connection->scheduled = true;
@@ -260,7 +270,7 @@ void EventLoop::acceptAll() {
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         auto* connection = new Connection(*this, fd);
         epoll_event event{};
-        event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+        event.events = kReadEvents;
         event.data.ptr = connection;
         if (epoll_ctl(epollFd_, EPOLL_CTL_ADD, fd, &event) != 0) {
             delete connection;

@@ -61,6 +61,8 @@ class EventLoop {
 
     /// The connection is closed and no worker holds it: free it after this round of events.
     void retire(Connection* connection) { retired_.push_back(connection); }
+    /// Also wake for the connection when its socket can take more output (or stop doing so).
+    void watchWritable(Connection* connection, bool watch);
     /// Give the connection another turn after this round of events (it has input left to serve).
     void schedule(Connection* connection);
 
