@@ -8,6 +8,7 @@
 #include <ctime>
 
 #include "../observe/access_log.h"
+#include "../observe/request_metrics.h"
 #include "event_loop.h"
 #include "pipeline.h"
 #include "response_writer.h"
@@ -210,6 +211,7 @@ void Connection::dispatch() {
     headRequest_ = parser_.method() == Method::Head;
     http10_ = parser_.minorVersion() == 0;
     response_.reset();
+    if (RequestMetrics* metrics = loop_.metrics()) metrics->inFlightAdd(1);
     route_ = loop_.pipeline().prepare(request_, response_);
     if (route_ != nullptr && !route_->options.nonBlocking) {
         state_ = State::InHandler;
@@ -267,6 +269,7 @@ void Connection::observe(const HostRequest& request, const HttpResponse& respons
 void Connection::finishResponse() {
     if (output_.capacity() < kMinOutputCapacity) output_ = loop_.acquireOutput();
     observe(request_, response_);
+    if (RequestMetrics* metrics = loop_.metrics()) metrics->inFlightAdd(-1);
     if (draining_) keepAlive_ = false;  // shutting down: this answer is the connection's last
     writeResponse(output_, response_, headRequest_, keepAlive_, http10_);
     if (!keepAlive_) closeAfterWrite_ = true;
