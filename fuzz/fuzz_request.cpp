@@ -1,18 +1,18 @@
 // libFuzzer harness: bytes from a client → RequestParser, fed the way Connection feeds it →
 // HttpPipeline (routes of every parameter type, CORS on) → writeResponse, message after
 // message on one connection. Besides the sanitizers, it checks what the connection relies on:
-// the parser's guarantees about a Complete message, and a response head nobody can split.
+// the parser's guarantees about a Complete message, a response head nobody can split, the same
+// answers however the bytes are cut into reads, and never NeedMore once a message has taken
+// more than RequestParser::maxMessageBytes() (Connection::readSome stops reading just past it).
 //
 // Input layout:
 //   byte 0   a separator byte: where the client's bytes are cut into reads
 //   byte 1   options: bit 0 set → separators are cut marks only (dropped), else the cut comes
 //            after each separator (kept); bits 1-2: limits (0 default, 1 small, 2 tiny,
-//            3 no body at all); bit 3: CORS allows "*" (else one origin)
+//            3 no body at all); bit 3: CORS allows "*" (else one origin); bit 6: the last read
+//            is sent again and again while its message waits, until the stream passes the
+//            connection's read cap (128 KiB at most), so that small inputs reach the limits
 //   rest     what the client sends
-//
-// Built with BERTH_FUZZ_STRICT (fuzz_request_strict), it also checks two contracts that do not
-// hold today (see README.md): the same bytes cut differently give the same answers, and the
-// parser never waits on more than Connection::readSome buffers.
 #include <Poco/AutoPtr.h>
 #include <Poco/Logger.h>
 #include <Poco/NullChannel.h>
@@ -31,7 +31,6 @@
 #include "http/pipeline.h"
 #include "http/request_parser.h"
 #include "http/response_writer.h"
-#include "known_bugs.h"
 
 using berth::ApiError;
 using berth::Json;
@@ -51,14 +50,11 @@ using berth::server::RouteTable;
 
 namespace {
 
-#ifdef BERTH_FUZZ_STRICT
-constexpr bool kStrict = true;
-#else
-constexpr bool kStrict = false;
-#endif
-
-// Connection::readSome buffers at most maxHeaderBytes + maxBodyBytes + kReadChunk of a message.
+// Connection::readSome reads 16 KiB at a time until it holds maxMessageBytes() + one read.
 constexpr std::size_t kReadChunk = 16 * 1024;
+// Option bit 6 repeats the last read until the stream passes the read cap, or this many bytes.
+constexpr std::size_t kMaxRepeatedStream = 128 * 1024;
+constexpr std::size_t kRepeatedReadBytes = 1024;
 
 [[noreturn]] void violated(const char* what, std::string_view detail = {}) {
     std::fprintf(stderr, "\n*** fuzz_request: %s\n%.*s\n", what,
@@ -251,8 +247,9 @@ void checkResponse(std::string_view out, const HttpResponse& response, bool head
     }
 }
 
-/// One client connection, driven as Connection drives its parser; `transcript` says what
-/// happened to each message, for comparing two ways of cutting the same bytes.
+/// One client connection, driven as Connection drives its parser (server/http/connection.cpp,
+/// readSome and process); `transcript` says what happened to each message, for comparing two
+/// ways of cutting the same bytes.
 class FakeConnection {
   public:
     FakeConnection(const HttpPipeline& pipeline, const ParserLimits& limits)
@@ -260,22 +257,39 @@ class FakeConnection {
 
     bool closed() const noexcept { return closed_; }
     const std::string& transcript() const noexcept { return transcript_; }
+    /// Messages answered or refused so far.
+    std::size_t answers() const noexcept { return answers_; }
 
+    /// What the client sent in one go: Connection::readSome takes it 16 KiB at a time until it
+    /// holds maxMessageBytes() + 16 KiB (or has it all), then process() runs, and again.
     void receive(std::string_view bytes) {
-        if (closed_) return;
-        input_.append(bytes.data(), bytes.size());
-        process();
+        const std::size_t cap = parser_.maxMessageBytes() + kReadChunk;
+        while (!closed_ && !bytes.empty()) {
+            if (input_.size() >= cap)
+                violated(
+                    "the connection's buffer is full and the parser still waits: "
+                    "Connection::onReadable would spin",
+                    input_);
+            while (!bytes.empty() && input_.size() < cap) {
+                std::size_t n = std::min(bytes.size(), kReadChunk);
+                input_.append(bytes.data(), n);
+                bytes.remove_prefix(n);
+            }
+            process();
+        }
     }
 
   private:
     void process() {
         while (!closed_) {
             if (!started_) {
+                // RFC 9112 2.2: empty lines before a request line are ignored; a lone CR may be
+                // half of one, so it waits for what follows.
                 std::size_t skip = 0;
                 while (skip + 1 < input_.size() && input_[skip] == '\r' && input_[skip + 1] == '\n')
                     skip += 2;
                 input_.erase(0, skip);
-                if (input_.empty()) return;
+                if (input_.empty() || input_ == "\r") return;
                 started_ = true;
             }
             RequestParser::Status status = parser_.parse(input_.data(), input_.size());
@@ -286,8 +300,9 @@ class FakeConnection {
                 if (status == RequestParser::Status::HeadersDone) violated("HeadersDone twice", input_);
             }
             if (status == RequestParser::Status::NeedMore) {
-                if (kStrict && input_.size() >= limits_.maxHeaderBytes + limits_.maxBodyBytes + kReadChunk)
-                    violated("NeedMore with the connection's buffer full: Connection::onReadable would spin");
+                // Connection::process answers 413 here, a case that "cannot happen".
+                if (input_.size() > parser_.maxMessageBytes())
+                    violated("NeedMore with more than maxMessageBytes() buffered", input_);
                 return;
             }
             if (status == RequestParser::Status::Error) {
@@ -322,6 +337,7 @@ class FakeConnection {
         berth::server::writeResponse(out, response, false, false);
         checkResponse(out, response, false);
         transcript_ += "E" + std::to_string(status) + " " + parser_.errorDetail() + "\n";
+        ++answers_;
         closed_ = true;
     }
 
@@ -338,13 +354,9 @@ class FakeConnection {
         const bool head = parser_.method() == Method::Head;
         HttpResponse response;
         const berth::server::Route* route = pipeline_.prepare(request, response);
-        // FUZZ_SUPPRESS_KNOWN: no handler parses a body that may reach RapidJSON's known bugs.
-        if (route != nullptr && berth::fuzz::allowKnownBugs() &&
-            berth::fuzz::hasSlowPathNumber(request.body()))
-            route = nullptr;
         if (route != nullptr) pipeline_.run(*route, request, response);
         std::string out;
-        berth::server::writeResponse(out, response, head, keepAlive);
+        berth::server::writeResponse(out, response, head, keepAlive, parser_.minorVersion() == 0);
         checkResponse(out, response, head);
         transcript_ += std::to_string(response.status) + " " + std::string(view(parser_.methodText())) + " " +
                        std::string(view(parser_.target())) +
@@ -352,6 +364,7 @@ class FakeConnection {
                        " body=" + std::to_string(parser_.body(input_.data()).size()) + ":" +
                        std::to_string(std::hash<std::string_view>()(parser_.body(input_.data()))) +
                        " consumed=" + std::to_string(parser_.consumed()) + (keepAlive ? "" : " close") + "\n";
+        ++answers_;
         input_.erase(0, parser_.consumed());
         parser_.reset();
         started_ = false;
@@ -368,8 +381,45 @@ class FakeConnection {
     std::string input_;
     bool started_ = false;
     bool closed_ = false;
+    std::size_t answers_ = 0;
     std::string transcript_;
 };
+
+/// OPEN BUG (README.md, "Open"): RequestParser checks a line's bound before seeing its end only
+/// while it waits for the LF. Seen whole, the same line is refused for its bare LF instead (a
+/// request line over maxHeaderBytes → 414, a head over its raw limit → 431, a chunk size line
+/// over 1024 bytes, a trailer section over maxHeaderBytes → 431), and a request line over
+/// maxHeaderBytes that ends in CRLF is refused only once the whole head is in, not at once.
+/// Either way the message is refused; only which refusal, or when, depends on the reads.
+/// Tolerated so that fuzzing looks for other differences: delete this and its use once the
+/// parser checks the bounds of a line it has found first.
+bool knownOpenDifference(std::string_view a, std::string_view b) {
+    std::size_t common = 0;
+    while (common < a.size() && common < b.size() && a[common] == b[common]) ++common;
+    while (common > 0 && a[common - 1] != '\n') --common;  // back to the start of an answer
+    a.remove_prefix(common);
+    b.remove_prefix(common);
+    if (a.substr(0, 4) == "100 " && b.substr(0, 4) == "100 ") {
+        a.remove_prefix(4);
+        b.remove_prefix(4);
+    }
+    auto bareLf = [](std::string_view line) {
+        return line == "E400 a line ends in a bare LF; HTTP/1.1 lines end in CRLF\n" ||
+               line == "E400 a chunk size line must end in CRLF\n" ||
+               line == "E400 a trailer line must end in CRLF\n";
+    };
+    auto requestLine = [](std::string_view line) {
+        return line.substr(0, 30) == "E414 the request line exceeds " && line.find('\n') == line.size() - 1;
+    };
+    auto bound = [&](std::string_view line) {
+        return requestLine(line) ||
+               (line.substr(0, 26) == "E431 header fields exceed " && line.find('\n') == line.size() - 1) ||
+               line == "E400 a chunk size line longer than 1024 bytes\n" ||
+               line == "E431 the trailer section is too large\n";
+    };
+    return (bareLf(a) && bound(b)) || (bound(a) && bareLf(b)) || (a.empty() && requestLine(b)) ||
+           (requestLine(a) && b.empty());
+}
 
 }  // namespace
 
@@ -381,38 +431,53 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const bool dropSeparators = (options & 1) != 0;
     const int profile = (options >> 1) & 3;
     const int star = (options >> 3) & 1;
+    const bool repeatLast = (options & 0x40) != 0;
     std::string_view stream(reinterpret_cast<const char*>(data) + 2, size - 2);
+    const HttpPipeline& pipeline = *fixture->pipelines[star][profile];
+    const ParserLimits& limits = fixture->limits[profile];
 
-    // The reads, and the bytes they add up to.
-    std::vector<std::string_view> reads;
+    // The bytes the client sends, read after read.
+    FakeConnection split(pipeline, limits);
     std::string whole;
+    std::size_t reads = 0;
+    auto send = [&](std::string_view read) {
+        whole.append(read.data(), read.size());
+        ++reads;
+        split.receive(read);
+    };
     std::string_view rest = stream;
+    std::string_view last;
     while (!rest.empty()) {
         std::size_t at = rest.find(separator);
         if (at == std::string_view::npos)
             at = rest.size();
         else if (!dropSeparators)
             ++at;
-        reads.push_back(rest.substr(0, at));
+        last = rest.substr(0, at);
+        send(last);
         rest.remove_prefix(std::min(rest.size(), dropSeparators ? at + 1 : at));
     }
-    for (std::string_view read : reads) whole.append(read.data(), read.size());
-
-    const HttpPipeline& pipeline = *fixture->pipelines[star][profile];
-    const ParserLimits& limits = fixture->limits[profile];
-    FakeConnection split(pipeline, limits);
-    for (std::string_view read : reads) split.receive(read);
+    // Option bit 6: the last read again and again (in reads of at least 1 KiB), while the
+    // message it belongs to is still waiting, up to just past the connection's read cap.
+    if (repeatLast && !last.empty()) {
+        std::string unit(last);
+        while (unit.size() < kRepeatedReadBytes) unit += last;
+        const std::size_t target =
+            std::min(RequestParser(limits).maxMessageBytes() + 2 * kReadChunk, kMaxRepeatedStream);
+        const std::size_t answers = split.answers();
+        while (whole.size() < target && !split.closed() && split.answers() == answers) send(unit);
+    }
 
     static const bool verbose = std::getenv("BERTH_FUZZ_VERBOSE") != nullptr;
-    if (verbose) std::fprintf(stderr, "%zu reads:\n%s", reads.size(), split.transcript().c_str());
+    if (verbose) std::fprintf(stderr, "%zu reads:\n%s", reads, split.transcript().c_str());
 
-    if (kStrict) {
-        FakeConnection once(pipeline, limits);
-        once.receive(whole);
-        if (once.transcript() != split.transcript())
-            violated("the same bytes cut differently got different answers",
-                     "in one read:\n" + once.transcript() + "in " + std::to_string(reads.size()) +
-                         " reads:\n" + split.transcript());
-    }
+    // The answers must not depend on where the reads end.
+    FakeConnection once(pipeline, limits);
+    once.receive(whole);
+    if (once.transcript() != split.transcript() &&
+        !knownOpenDifference(once.transcript(), split.transcript()))
+        violated("the same bytes cut differently got different answers",
+                 "in one read:\n" + once.transcript() + "in " + std::to_string(reads) + " reads:\n" +
+                     split.transcript());
     return 0;
 }
