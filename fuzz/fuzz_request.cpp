@@ -385,41 +385,6 @@ class FakeConnection {
     std::string transcript_;
 };
 
-/// OPEN BUG (README.md, "Open"): RequestParser checks a line's bound before seeing its end only
-/// while it waits for the LF. Seen whole, the same line is refused for its bare LF instead (a
-/// request line over maxHeaderBytes → 414, a head over its raw limit → 431, a chunk size line
-/// over 1024 bytes, a trailer section over maxHeaderBytes → 431), and a request line over
-/// maxHeaderBytes that ends in CRLF is refused only once the whole head is in, not at once.
-/// Either way the message is refused; only which refusal, or when, depends on the reads.
-/// Tolerated so that fuzzing looks for other differences: delete this and its use once the
-/// parser checks the bounds of a line it has found first.
-bool knownOpenDifference(std::string_view a, std::string_view b) {
-    std::size_t common = 0;
-    while (common < a.size() && common < b.size() && a[common] == b[common]) ++common;
-    while (common > 0 && a[common - 1] != '\n') --common;  // back to the start of an answer
-    a.remove_prefix(common);
-    b.remove_prefix(common);
-    if (a.substr(0, 4) == "100 " && b.substr(0, 4) == "100 ") {
-        a.remove_prefix(4);
-        b.remove_prefix(4);
-    }
-    auto bareLf = [](std::string_view line) {
-        return line == "E400 a line ends in a bare LF; HTTP/1.1 lines end in CRLF\n" ||
-               line == "E400 a chunk size line must end in CRLF\n" ||
-               line == "E400 a trailer line must end in CRLF\n";
-    };
-    auto requestLine = [](std::string_view line) {
-        return line.substr(0, 30) == "E414 the request line exceeds " && line.find('\n') == line.size() - 1;
-    };
-    auto bound = [&](std::string_view line) {
-        return requestLine(line) ||
-               (line.substr(0, 26) == "E431 header fields exceed " && line.find('\n') == line.size() - 1) ||
-               line == "E400 a chunk size line longer than 1024 bytes\n" ||
-               line == "E431 the trailer section is too large\n";
-    };
-    return (bareLf(a) && bound(b)) || (bound(a) && bareLf(b)) || (a.empty() && requestLine(b)) ||
-           (requestLine(a) && b.empty());
-}
 
 }  // namespace
 
@@ -474,8 +439,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // The answers must not depend on where the reads end.
     FakeConnection once(pipeline, limits);
     once.receive(whole);
-    if (once.transcript() != split.transcript() &&
-        !knownOpenDifference(once.transcript(), split.transcript()))
+    if (once.transcript() != split.transcript())
         violated("the same bytes cut differently got different answers",
                  "in one read:\n" + once.transcript() + "in " + std::to_string(reads) + " reads:\n" +
                      split.transcript());

@@ -128,6 +128,10 @@ RequestParser::Status RequestParser::parse(const char* data, std::size_t size) {
         const void* found = std::memchr(data + i, '\n', size - i);
         if (found == nullptr) break;
         std::size_t newline = static_cast<std::size_t>(static_cast<const char*>(found) - data);
+        // First the bounds that would have refused these bytes had the LF come in a later read:
+        // the answer must not depend on where reads end.
+        if ((!requestLineSeen_ && newline > limits_.maxHeaderBytes + 1) || newline > rawHeadLimit())
+            return failOversizedHead(data, newline);
         if (newline == 0 || data[newline - 1] != '\r')
             return fail(400, "a line ends in a bare LF; HTTP/1.1 lines end in CRLF");
         if (newline == 1) return fail(400, "the request starts with an empty line");
@@ -361,6 +365,8 @@ RequestParser::Status RequestParser::parseChunked(const char* data, std::size_t 
                     return Status::NeedMore;
                 }
                 std::size_t newline = static_cast<std::size_t>(static_cast<const char*>(found) - data);
+                if (newline - chunkPos_ > kMaxChunkLine + 1)  // as if the LF had come later
+                    return fail(400, "a chunk size line longer than 1024 bytes");
                 if (newline == chunkPos_ || data[newline - 1] != '\r')
                     return fail(400, "a chunk size line must end in CRLF");
                 if (newline - 1 - chunkPos_ > kMaxChunkLine)
@@ -417,6 +423,9 @@ RequestParser::Status RequestParser::parseChunked(const char* data, std::size_t 
                     return Status::NeedMore;
                 }
                 std::size_t newline = static_cast<std::size_t>(static_cast<const char*>(found) - data);
+                if (trailerBytes_ + (newline - chunkPos_) >
+                    limits_.maxHeaderBytes + 2)  // as if the LF came later
+                    return fail(431, "the trailer section is too large");
                 if (newline == chunkPos_ || data[newline - 1] != '\r')
                     return fail(400, "a trailer line must end in CRLF");
                 if (newline == chunkPos_ + 1) {  // the empty line: done
