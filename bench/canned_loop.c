@@ -144,7 +144,8 @@ int main(int argc, char** argv) {
     if (threads > 256) threads = 256;
     struct rlimit files;
     getrlimit(RLIMIT_NOFILE, &files);
-    lastBytesSlots = files.rlim_cur == RLIM_INFINITY || files.rlim_cur > (1u << 20) ? (1u << 20) : files.rlim_cur;
+    lastBytesSlots =
+        files.rlim_cur == RLIM_INFINITY || files.rlim_cur > (1u << 20) ? (1u << 20) : files.rlim_cur;
     lastBytes = calloc(lastBytesSlots, sizeof *lastBytes);
     pthread_t loops[256];
     for (long i = 1; i < threads; ++i) pthread_create(&loops[i], NULL, runLoop, NULL);

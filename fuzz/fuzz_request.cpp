@@ -385,7 +385,6 @@ class FakeConnection {
     std::string transcript_;
 };
 
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

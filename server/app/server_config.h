@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "../http/cors_policy.h"
-#include "../http/pipeline.h"
 #include "../http/engine_settings.h"
+#include "../http/pipeline.h"
 #include "../plugin/plugin_manager.h"
 
 namespace Poco::Util {

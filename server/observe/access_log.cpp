@@ -2,8 +2,8 @@
 
 #include <charconv>
 #include <cstring>
-#include <string_view>
 #include <ctime>
+#include <string_view>
 
 #include "berth/json.h"
 #include "berth/request.h"

@@ -38,7 +38,8 @@ void RotatingFile::rotate() {
         std::string oldest = path_ + "." + std::to_string(keep_);
         ::unlink(oldest.c_str());
         for (int i = keep_ - 1; i >= 1; --i)
-            std::rename((path_ + "." + std::to_string(i)).c_str(), (path_ + "." + std::to_string(i + 1)).c_str());
+            std::rename((path_ + "." + std::to_string(i)).c_str(),
+                        (path_ + "." + std::to_string(i + 1)).c_str());
         std::rename(path_.c_str(), (path_ + ".1").c_str());
     }
     open();

@@ -9,7 +9,7 @@
 namespace berth::server {
 
 class RotatingFile {
-public:
+  public:
     /// Creates the parent folder if missing; throws std::system_error when the file cannot be opened.
     RotatingFile(std::string path, std::size_t maxBytes, int keep);
     ~RotatingFile();
@@ -21,7 +21,7 @@ public:
     bool write(const char* data, std::size_t length);
     const std::string& path() const noexcept { return path_; }
 
-private:
+  private:
     void open();
     void rotate();
 
