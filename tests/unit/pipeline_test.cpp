@@ -87,6 +87,7 @@ class PipelineTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testHeaderCountLimit);
     CPPUNIT_TEST(testHeaderBytesLimit);
     CPPUNIT_TEST(testNotFound);
+    CPPUNIT_TEST(testEachMethodReachesItsRoute);
     CPPUNIT_TEST(testMethodNotAllowed);
     CPPUNIT_TEST(testOptionsOnRoute);
     CPPUNIT_TEST(testHeadOnGetRoute);
@@ -137,6 +138,12 @@ class PipelineTest : public CppUnit::TestFixture {
             return Json::object({{"n", r.paramInt("n")}});
         });
         routes.post("/echo", [](const Request& r) -> Reply { return r.json(); });
+        // One path, every method: the handler that runs says which route it is.
+        routes.get("/item", [](const Request&) -> Reply { return Json("get"); });
+        routes.post("/item", [](const Request&) -> Reply { return Json("post"); });
+        routes.put("/item", [](const Request&) -> Reply { return Json("put"); });
+        routes.patch("/item", [](const Request&) -> Reply { return Json("patch"); });
+        routes.del("/item", [](const Request&) -> Reply { return Json("delete"); });
         routes.get("/query", [](const Request& r) -> Reply {
             auto v = r.query("q");
             return v ? Json(*v) : Json();
@@ -262,6 +269,21 @@ class PipelineTest : public CppUnit::TestFixture {
         // Two fields of 1 + 50 + 4 bytes: each alone fits, together they do not.
         Call many{Method::Get, "/p/greet/a", {{"A", std::string(50, 'x')}, {"B", std::string(50, 'x')}}};
         CPPUNIT_ASSERT_EQUAL(431, run(many).status);
+    }
+
+    void testEachMethodReachesItsRoute() {
+        const std::pair<Method, const char*> cases[] = {{Method::Get, "get"},
+                                                        {Method::Post, "post"},
+                                                        {Method::Put, "put"},
+                                                        {Method::Patch, "patch"},
+                                                        {Method::Delete, "delete"}};
+        for (const auto& [method, name] : cases) {
+            HttpResponse response = run({method, "/p/item"});
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(name, 200, response.status);
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(
+                name, std::string(R"({"status":true,"code":0,"message":"ok","data":")") + name + "\"}",
+                response.body);
+        }
     }
 
     void testNotFound() {
