@@ -10,6 +10,7 @@
 #include <Poco/Util/OptionSet.h>
 #include <Poco/Util/PropertyFileConfiguration.h>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
@@ -29,6 +30,23 @@ namespace {
 
 constexpr const char* kDefaultConfig = "conf/berth.properties";
 constexpr int kLowerPriority = 10;  // below berth.properties (0): the logging file never overrides it
+
+// Every connection is a descriptor, and the usual soft limit (1024) is far below
+// server.max_connections: raise it to the hard limit, as nginx's worker_rlimit_nofile does.
+void raiseFileLimit(std::size_t maxConnections, Poco::Logger& log) {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+    if (limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &limit);
+    }
+    const rlim_t wanted = static_cast<rlim_t>(maxConnections) + 256;  // plus files, pools, plugins
+    if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < wanted)
+        log.warning(
+            "open file limit %s is below server.max_connections + 256 = %s; raise LimitNOFILE or "
+            "ulimit -n, or lower server.max_connections",
+            std::to_string(limit.rlim_cur), std::to_string(wanted));
+}
 
 }  // namespace
 
@@ -153,6 +171,8 @@ int BerthApplication::serve() {
                   problems.size());
         return EXIT_CONFIG;
     }
+
+    raiseFileLimit(settings.engine.maxConnections, log);
 
     RouteTable routes;
     for (const char* path : kHostPaths) routes.reserve(path);
