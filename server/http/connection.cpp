@@ -108,7 +108,9 @@ bool Connection::readSome() {
                 continue;
             }
             input_.commit(static_cast<std::size_t>(n));
-            if (static_cast<std::size_t>(n) < kReadChunk) return true;
+            // A short read means the socket is empty, unless epoll also said the peer closed:
+            // then read once more to see the end, which edge-triggered epoll will not report again.
+            if (static_cast<std::size_t>(n) < kReadChunk && !hangUp_) return true;
             continue;
         }
         if (n == 0) {
@@ -122,7 +124,8 @@ bool Connection::readSome() {
     }
 }
 
-void Connection::onReadable() {
+void Connection::onReadable(bool hangUp) {
+    hangUp_ = hangUp_ || hangUp;
     while (state_ == State::Reading || state_ == State::Lingering) {
         bool drained = readSome();
         if (state_ == State::Lingering) {
@@ -186,11 +189,8 @@ void Connection::process() {
         ++served;
     }
     if (!more && peerClosed_ && state_ == State::Reading) {
-        // Requests that arrived complete before the client's FIN still get their answers.
-        if (messageStarted_) {
-            close();
-            return;
-        }
+        // Requests that arrived complete before the client's FIN still get their answers (an
+        // unfinished one after them never will).
         closeAfterWrite_ = true;
     }
     if (state_ == State::Reading) flush();
@@ -207,7 +207,8 @@ void Connection::dispatch() {
     for (const RequestParser::Field& field : parser_.fields())
         request_.addHeader(view(field.name), view(field.value));
     request_.setBody(parser_.body(input_.data()));
-    keepAlive_ = parser_.keepAlive() && !draining_ && !peerClosed_;
+    // A half-closed peer still gets every complete request answered; process() closes after them.
+    keepAlive_ = parser_.keepAlive() && !draining_;
     headRequest_ = parser_.method() == Method::Head;
     http10_ = parser_.minorVersion() == 0;
     response_.reset();
@@ -237,7 +238,12 @@ void Connection::runHandler(void* argument) {
 
 void Connection::onHandlerDone() {
     if (state_ == State::Abandoned) {
-        state_ = State::Closed;  // answered with 504 already; the loop frees it now
+        // Answered with 504 already; the worker is done with the request, so record it now.
+        HttpResponse timedOut;
+        timedOut.status = 504;
+        observe(request_, timedOut);
+        if (RequestMetrics* metrics = loop_.metrics()) metrics->inFlightAdd(-1);
+        state_ = State::Closed;
         loop_.retire(this);
         return;
     }
@@ -359,10 +365,13 @@ void Connection::checkTimeouts(std::int64_t now) {
                     request, 504, messageFor(504),
                     "the handler did not finish within " + std::to_string(s.handlerTimeoutMs / 1000) + " s",
                     response);
-                std::string bytes;
-                writeResponse(bytes, response, false, false);
-                ssize_t ignored = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-                (void)ignored;
+                // Only between responses: in the middle of a half-sent one it would corrupt it.
+                if (written_ >= output_.size()) {
+                    std::string bytes;
+                    writeResponse(bytes, response, false, false);
+                    ssize_t ignored = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+                    (void)ignored;
+                }
                 ::shutdown(fd_, SHUT_RDWR);
                 state_ = State::Abandoned;
             }

@@ -31,7 +31,8 @@ class Connection {
     bool scheduled = false;
 
     /// epoll said readable: read what is there and serve every complete request.
-    void onReadable();
+    /// `hangUp`: epoll reported EPOLLRDHUP/EPOLLHUP with this event.
+    void onReadable(bool hangUp = false);
     /// epoll said writable: flush pending output, then continue with pipelined input.
     void onWritable();
     /// The worker finished the handler: send its response and go on.
@@ -87,6 +88,7 @@ class Connection {
     bool closeAfterWrite_ = false;
     bool draining_ = false;
     bool watchingWritable_ = false;
+    bool hangUp_ = false;  // the peer's FIN was reported; read until recv returns 0
 
     std::int64_t messageStartMs_ = 0;
     std::int64_t messageStartUs_ = 0;  // precise, for the latency metric

@@ -201,7 +201,8 @@ void EventLoop::run() {
             auto* connection = static_cast<Connection*>(tag);
             if (connection->finished()) continue;
             std::uint32_t flags = events[i].events;
-            if (flags & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) connection->onReadable();
+            if (flags & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+                connection->onReadable((flags & (EPOLLRDHUP | EPOLLHUP)) != 0);
             if ((flags & EPOLLOUT) && !connection->finished()) connection->onWritable();
         }
         runScheduled();

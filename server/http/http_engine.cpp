@@ -87,8 +87,9 @@ bool HttpEngine::stop() {
     if (listenFd_ >= 0) ::shutdown(listenFd_, SHUT_RDWR);
     for (auto& loop : loops_) loop->beginShutdown(deadline);
     for (auto& loop : loops_) loop->join();
+    // At least a moment: a handler that just finished may not have let go of its worker yet.
     auto steadyDeadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max<std::int64_t>(
-                                                                 0, deadline - EventLoop::steadyNowMs()));
+                                                                 100, deadline - EventLoop::steadyNowMs()));
     if (workers_ && !workers_->stopBy(steadyDeadline)) {
         // Handlers still hold connections and plugin code: leave everything as it is.
         logger_.error(

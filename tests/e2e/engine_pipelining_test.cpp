@@ -35,6 +35,7 @@ std::string envelope(const std::string& data) {
 class EnginePipeliningTest : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE(EnginePipeliningTest);
     CPPUNIT_TEST(testHundredPipelinedRequestsAreAnsweredInOrder);
+    CPPUNIT_TEST(testHalfClosingClientStillGetsItsAnswers);
     CPPUNIT_TEST(testMixedBlockingAndNonBlockingKeepTheirOrder);
     CPPUNIT_TEST(testThousandsOfPipelinedRequestsAreAllAnswered);
     CPPUNIT_TEST(testHeadAnswersCarryNoBody);
@@ -52,6 +53,20 @@ class EnginePipeliningTest : public CppUnit::TestFixture {
         berthd_->start();
     }
     void tearDown() override { berthd_.reset(); }
+
+    // A client that sends its requests, then half-closes (FIN) with an unfinished one behind
+    // them, still gets the answers to the complete ones before berthd closes.
+    void testHalfClosingClientStillGetsItsAnswers() {
+        RawConnection c(berthd_->port());
+        CPPUNIT_ASSERT(
+            c.send("GET /health HTTP/1.1\r\nHost: e2e\r\n\r\nGET /slow/fast HTTP/1.1\r\nHost: e2e\r\n\r\nG"));
+        c.shutdownWrite();
+        CPPUNIT_ASSERT_MESSAGE("berthd did not close after answering", c.waitForClose(3000));
+        const std::string& got = c.pending();
+        std::size_t first = got.find("HTTP/1.1 200 OK");
+        CPPUNIT_ASSERT_MESSAGE(got, first != std::string::npos);
+        CPPUNIT_ASSERT_MESSAGE(got, got.find("HTTP/1.1 200 OK", first + 1) != std::string::npos);
+    }
 
     void testHundredPipelinedRequestsAreAnsweredInOrder() {
         std::string requests;
