@@ -23,6 +23,8 @@ constexpr std::int64_t kLingerMs = 2000;
 constexpr std::size_t kMinOutputCapacity = 256;
 // Pipelined requests served in one go before the loop moves on to other connections.
 constexpr int kRequestsPerTurn = 32;
+// Reads discarded in one go from a client still sending after its last answer.
+constexpr int kDiscardReadsPerTurn = 4;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 std::int64_t monotonicUs() {
@@ -97,6 +99,7 @@ bool Connection::outputBacklogged() const noexcept {
 bool Connection::readSome() {
     // Enough for the largest acceptable message plus a read: the parser refuses anything beyond.
     const std::size_t cap = parser_.maxMessageBytes() + kReadChunk;
+    int discarded = 0;
     while (true) {
         if (state_ == State::Reading && (input_.size() >= cap || outputBacklogged())) return false;
         if (input_.capacity() == 0) input_ = loop_.acquireInput();
@@ -105,6 +108,7 @@ bool Connection::readSome() {
             lastActivityMs_ = lastInputMs_ = loop_.nowMs();
             if (state_ == State::Lingering) {
                 input_.clear();  // discarded: only the answer already sent matters now
+                if (++discarded == kDiscardReadsPerTurn) return false;  // others get the loop too
                 continue;
             }
             input_.commit(static_cast<std::size_t>(n));
@@ -129,7 +133,10 @@ void Connection::onReadable(bool hangUp) {
     while (state_ == State::Reading || state_ == State::Lingering) {
         bool drained = readSome();
         if (state_ == State::Lingering) {
-            if (peerClosed_) close();
+            if (peerClosed_ || loop_.nowMs() - lingerStartMs_ > kLingerMs)
+                close();
+            else if (!drained)
+                loop_.schedule(this);  // still sending: discard more after the loop's other work
             return;
         }
         if (state_ != State::Reading) return;
