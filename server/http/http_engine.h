@@ -35,7 +35,6 @@ class HttpEngine {
     /// off, their threads left running, and the process must end without unloading plugins.
     bool stop();
     int boundPort() const noexcept { return boundPort_; }
-    std::size_t openConnections() const noexcept { return openConnections_.load(std::memory_order_relaxed); }
 
   private:
     EngineSettings settings_;

@@ -49,11 +49,6 @@ bool WorkerPool::stopBy(std::chrono::steady_clock::time_point deadline) {
     return true;
 }
 
-std::size_t WorkerPool::queued() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return queue_.size();
-}
-
 void WorkerPool::work() {
     while (true) {
         Task task;

@@ -34,12 +34,11 @@ class WorkerPool {
     /// detached, when handlers are still running then. The caller must then end the process
     /// without unloading the plugins those handlers belong to.
     bool stopBy(std::chrono::steady_clock::time_point deadline);
-    std::size_t queued() const;
 
   private:
     void work();
 
-    mutable std::mutex mutex_;
+    std::mutex mutex_;
     std::condition_variable wake_;
     std::condition_variable idle_;
     std::size_t active_ = 0;
