@@ -1,6 +1,7 @@
 #include "berth/json.h"
 
 #include "json_escape.h"
+#include "json_writer.h"
 
 #include <algorithm>
 #include <charconv>
@@ -150,61 +151,97 @@ void appendJsonString(std::string& out, std::string_view text) {
 }
 
 void Json::dumpTo(std::string& out) const {
-    switch (type()) {
-        case Type::Null:
-            out += "null";
-            return;
-        case Type::Bool:
-            out += std::get<bool>(value_) ? "true" : "false";
-            return;
-        case Type::Int: {
-            char buffer[24];
-            auto result = std::to_chars(buffer, buffer + sizeof buffer, std::get<std::int64_t>(value_));
-            out.append(buffer, result.ptr);
-            return;
-        }
-        case Type::Double: {
-            double d = std::get<double>(value_);
-            if (!std::isfinite(d)) {
-                out += "null";
-                return;
-            }
-            char buffer[32];
-            char* end = std::to_chars(buffer, buffer + sizeof buffer, d).ptr;
-            out.append(buffer, end);
-            // 1.0 is written "1.0", not "1", so that it parses back as a double, not an integer.
-            if (std::find_if(buffer, end, [](char c) { return c == '.' || c == 'e'; }) == end) out += ".0";
-            return;
-        }
-        case Type::String:
-            appendJsonString(out, std::get<std::string>(value_));
-            return;
-        case Type::Array: {
-            out.push_back('[');
-            bool first = true;
-            for (const Json& item : std::get<Array>(value_)) {
-                if (!first) out.push_back(',');
-                first = false;
-                item.dumpTo(out);
-            }
-            out.push_back(']');
-            return;
-        }
-        case Type::Object: {
-            out.push_back('{');
-            bool first = true;
-            for (const Member& member : std::get<Object>(value_)) {
-                if (!first) out.push_back(',');
-                first = false;
-                appendJsonString(out, member.first);
-                out.push_back(':');
-                member.second.dumpTo(out);
-            }
-            out.push_back('}');
-            return;
-        }
-    }
+    std::size_t used = out.size();
+    out.resize(used + internal::maxJsonLength(*this));
+    char* end = internal::writeJson(out.data() + used, *this);
+    out.resize(static_cast<std::size_t>(end - out.data()));
 }
 
 }  // namespace v1
 }  // namespace berth
+
+namespace berth::internal {
+namespace {
+
+template <std::size_t N>
+char* put(char* out, const char (&text)[N]) noexcept {
+    std::memcpy(out, text, N - 1);
+    return out + N - 1;
+}
+
+}  // namespace
+
+std::size_t maxJsonLength(const Json& value) noexcept {
+    switch (value.type()) {
+        case Json::Type::Null:
+        case Json::Type::Bool:
+            return 5;
+        case Json::Type::Int:
+            return 20;
+        case Json::Type::Double:
+            return 32;  // the shortest round-trip form is at most 24 characters, plus ".0"
+        case Json::Type::String:
+            return maxEscapedLength(value.asString().size());
+        case Json::Type::Array: {
+            std::size_t length = 2;
+            for (const Json& item : value.asArray()) length += maxJsonLength(item) + 1;
+            return length;
+        }
+        case Json::Type::Object: {
+            std::size_t length = 2;
+            for (const Json::Member& member : value.asObject())
+                length += maxEscapedLength(member.first.size()) + 1 + maxJsonLength(member.second) + 1;
+            return length;
+        }
+    }
+    return 0;
+}
+
+char* writeJson(char* out, const Json& value) noexcept {
+    switch (value.type()) {
+        case Json::Type::Null:
+            return put(out, "null");
+        case Json::Type::Bool:
+            return value.asBool() ? put(out, "true") : put(out, "false");
+        case Json::Type::Int:
+            return std::to_chars(out, out + 20, value.asInt()).ptr;
+        case Json::Type::Double: {
+            double d = value.asDouble();
+            if (!std::isfinite(d)) return put(out, "null");
+            char* end = std::to_chars(out, out + 30, d).ptr;
+            // 1.0 is written "1.0", not "1", so that it parses back as a double, not an integer.
+            if (std::find_if(out, end, [](char c) { return c == '.' || c == 'e'; }) == end)
+                end = put(end, ".0");
+            return end;
+        }
+        case Json::Type::String:
+            return writeJsonString(out, value.asString());
+        case Json::Type::Array: {
+            *out++ = '[';
+            bool first = true;
+            for (const Json& item : value.asArray()) {
+                if (!first) *out++ = ',';
+                first = false;
+                out = writeJson(out, item);
+            }
+            *out++ = ']';
+            return out;
+        }
+        case Json::Type::Object: {
+            *out++ = '{';
+            bool first = true;
+            for (const Json::Member& member : value.asObject()) {
+                if (!first) *out++ = ',';
+                first = false;
+                out = writeJsonString(out, member.first);
+                *out++ = ':';
+                out = writeJson(out, member.second);
+            }
+            *out++ = '}';
+            return out;
+        }
+    }
+    return out;
+}
+
+}  // namespace berth::internal

@@ -40,6 +40,18 @@ char* writeJsonString(char* out, std::string_view text) noexcept {
                 i += 8;
                 continue;
             }
+        } else if (n - i >= 2) {
+            // A tail of 2-7 bytes, checked as one word padded with a harmless letter. Storing
+            // all 8 bytes is safe: the caller's room (6 bytes per input byte + 2) leaves at
+            // least 6 per remaining byte + 1, which is 13 or more here.
+            std::size_t rest = n - i;
+            std::uint64_t word = kOnes * 'a';
+            std::memcpy(&word, s + i, rest);
+            if (!wordNeedsWork(word)) {
+                std::memcpy(out, &word, 8);
+                out += rest;
+                break;
+            }
         }
         unsigned char c = s[i];
         if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {

@@ -1,13 +1,22 @@
 #include "envelope.h"
 
 #include <charconv>
+#include <cstring>
+
+#include "json_writer.h"
 
 namespace berth::server {
 
 void writeSuccessEnvelope(std::string& out, const Json& data) {
-    out += R"({"status":true,"code":0,"message":"ok","data":)";
-    data.dumpTo(out);
-    out.push_back('}');
+    // One resize for the wrapper and the data together, then plain stores (see json_writer.h).
+    static constexpr std::string_view kHead = R"({"status":true,"code":0,"message":"ok","data":)";
+    std::size_t used = out.size();
+    out.resize(used + kHead.size() + internal::maxJsonLength(data) + 1);
+    char* at = out.data() + used;
+    std::memcpy(at, kHead.data(), kHead.size());
+    at = internal::writeJson(at + kHead.size(), data);
+    *at++ = '}';
+    out.resize(static_cast<std::size_t>(at - out.data()));
 }
 
 void writeErrorEnvelope(std::string& out, int code, std::string_view message, const Json& error,

@@ -1,6 +1,16 @@
 #include "host_request.h"
 
 namespace berth::server {
+namespace {
+
+// `lower` is lowercase; field names are tokens, so folding with 0x20 is exact for them.
+bool nameIs(std::string_view name, std::string_view lower) noexcept {
+    for (std::size_t i = 0; i < name.size(); ++i)
+        if ((name[i] | 0x20) != lower[i]) return false;
+    return true;
+}
+
+}  // namespace
 
 Method HostRequest::parseMethod(std::string_view text) noexcept {
     if (text == "GET") return Method::Get;
@@ -24,8 +34,20 @@ void HostRequest::reset() noexcept {
     methodText_ = {};
     path_ = query_ = body_ = requestId_ = {};
     headers_.clear();
+    origin_ = givenRequestId_ = {};
+    originSeen_ = requestIdSeen_ = false;
     params_.clear();
     json_.reset();
+}
+
+void HostRequest::noteHostHeader(std::string_view name, std::string_view value) noexcept {
+    if (name.size() == 6 && !originSeen_ && nameIs(name, "origin")) {
+        origin_ = value;
+        originSeen_ = true;
+    } else if (name.size() == 12 && !requestIdSeen_ && nameIs(name, "x-request-id")) {
+        givenRequestId_ = value;
+        requestIdSeen_ = true;
+    }
 }
 
 void HostRequest::setParams(std::vector<RoutePattern::Param>&& params) {

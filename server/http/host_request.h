@@ -26,7 +26,14 @@ class HostRequest : public Request {
     }
     /// Splits an origin-form target ("/a/b?x=1") into path and query.
     void setTarget(std::string_view target) noexcept;
-    void addHeader(std::string_view name, std::string_view value) { headers_.push_back({name, value}); }
+    void addHeader(std::string_view name, std::string_view value) {
+        headers_.push_back({name, value});
+        noteHostHeader(name, value);
+    }
+    /// The first Origin and X-Request-Id fields, noted as headers are added: the pipeline reads
+    /// them for every request, and a search of all headers by name costs more than the noting.
+    std::string_view origin() const noexcept { return origin_; }
+    std::string_view givenRequestId() const noexcept { return givenRequestId_; }
     void setBody(std::string_view body) noexcept { body_ = body; }
     void setRequestId(std::string_view id) noexcept { requestId_ = id; }
     /// Storage for a generated request id, which must outlive the handler call.
@@ -36,7 +43,13 @@ class HostRequest : public Request {
     void reset() noexcept;
 
   private:
+    void noteHostHeader(std::string_view name, std::string_view value) noexcept;
+
     std::string requestIdBuffer_;
+    std::string_view origin_;
+    std::string_view givenRequestId_;
+    bool originSeen_ = false;
+    bool requestIdSeen_ = false;
     std::string_view methodText_;
 };
 

@@ -2,7 +2,7 @@
 
 namespace berth::server {
 
-const char* reasonPhrase(int status) noexcept {
+std::string_view reasonPhrase(int status) noexcept {
     switch (status) {
         case 100:
             return "Continue";

@@ -29,6 +29,6 @@ struct HttpResponse {
 };
 
 /// "OK", "Not Found", … for the status line.
-const char* reasonPhrase(int status) noexcept;
+std::string_view reasonPhrase(int status) noexcept;
 
 }  // namespace berth::server

@@ -51,7 +51,7 @@ void HttpPipeline::addHostEndpoint(std::string path, HostEndpoint endpoint) {
 }
 
 void HttpPipeline::assignRequestId(HostRequest& request, HttpResponse& response) const {
-    std::string_view given = request.header("X-Request-Id");
+    std::string_view given = request.givenRequestId();
     if (isSaneRequestId(given)) {
         request.setRequestId(given);
     } else {
@@ -71,7 +71,7 @@ void HttpPipeline::fail(const HostRequest& request, int status, int code, std::s
 
 void HttpPipeline::applyCors(const HostRequest& request, HttpResponse& response) const {
     if (!cors_.enabled()) return;
-    std::string_view origin = request.header("Origin");
+    std::string_view origin = request.origin();
     bool allowed = cors_.originAllowed(origin);
     if (allowed) cors_.addResponseHeaders(origin, response);
     // The answer depends on Origin whether or not this one was allowed: tell caches so.
@@ -94,9 +94,11 @@ const Route* HttpPipeline::prepare(HostRequest& request, HttpResponse& response)
     assignRequestId(request, response);
 
     if (cors_.enabled()) {
-        std::string_view origin = request.header("Origin");
-        std::string_view preflightMethod = request.header("Access-Control-Request-Method");
-        if (!origin.empty() && request.method() == Method::Options && !preflightMethod.empty()) {
+        std::string_view origin = request.origin();
+        std::string_view preflightMethod;
+        if (!origin.empty() && request.method() == Method::Options)
+            preflightMethod = request.header("Access-Control-Request-Method");
+        if (!preflightMethod.empty()) {
             std::string refusal = cors_.answerPreflight(
                 origin, preflightMethod, request.header("Access-Control-Request-Headers"), response);
             if (!refusal.empty()) fail(request, 403, 403, "CORS preflight refused", refusal, response);

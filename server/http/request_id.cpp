@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <thread>
 
@@ -23,12 +24,28 @@ std::uint64_t seed() {
     return value;
 }
 
-void writeHex(char* out, std::uint64_t value) {
-    static const char kHex[] = "0123456789abcdef";
-    for (int i = 15; i >= 0; --i, value >>= 4) out[i] = kHex[value & 0xF];
+// Eight hex digits at once: each nibble is spread into its own byte, then turned into '0'-'9' or
+// 'a'-'f' by arithmetic on all eight bytes together. A digit at a time was ~130 instructions per id.
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "writeHex32 assumes a little-endian machine"
+#endif
+void writeHex32(char* out, std::uint32_t value) noexcept {
+    std::uint64_t x = value;
+    x = ((x & 0xFFFF0000ull) << 16) | (x & 0xFFFFull);
+    x = ((x & 0x0000FF000000FF00ull) << 8) | (x & 0x000000FF000000FFull);
+    x = ((x & 0x00F000F000F000F0ull) << 4) | (x & 0x000F000F000F000Full);
+    const std::uint64_t letters = ((x + 0x0606060606060606ull) >> 4) & 0x0101010101010101ull;
+    x += 0x3030303030303030ull + letters * ('a' - '0' - 10);
+    x = __builtin_bswap64(x);  // the most significant digit first, on this little-endian machine
+    std::memcpy(out, &x, 8);
 }
 
 }  // namespace
+
+void writeHex(char* out, std::uint64_t value) noexcept {
+    writeHex32(out, static_cast<std::uint32_t>(value >> 32));
+    writeHex32(out + 8, static_cast<std::uint32_t>(value));
+}
 
 bool isSaneRequestId(std::string_view id) noexcept {
     if (id.empty() || id.size() > 128) return false;

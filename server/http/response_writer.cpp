@@ -1,9 +1,33 @@
 #include "response_writer.h"
 
 #include <charconv>
+#include <cstring>
 #include <ctime>
 
 namespace berth::server {
+namespace {
+
+// Literal pieces are copied with a length known at compile time, which the compiler turns into
+// a few moves instead of a memcpy call.
+template <std::size_t N>
+char* put(char* out, const char (&text)[N]) noexcept {
+    std::memcpy(out, text, N - 1);
+    return out + N - 1;
+}
+
+char* put(char* out, std::string_view text) noexcept {
+    std::memcpy(out, text.data(), text.size());
+    return out + text.size();
+}
+
+char* putLine(char* out, std::string_view name, std::string_view value) noexcept {
+    out = put(out, name);
+    out = put(out, ": ");
+    out = put(out, value);
+    return put(out, "\r\n");
+}
+
+}  // namespace
 
 std::string_view currentHttpDate() {
     thread_local std::time_t cachedSecond = 0;
@@ -19,44 +43,50 @@ std::string_view currentHttpDate() {
     return {cached, length};
 }
 
+// The head is written with plain pointer stores into room made by one resize: appending it
+// piece by piece through std::string cost ~1,300 instructions per response, over a tenth of a
+// whole small request.
 void writeResponse(std::string& out, const HttpResponse& response, bool headRequest, bool keepAlive,
                    bool http10) {
-    char number[24];
-    out += "HTTP/1.1 ";
-    out.append(number, std::to_chars(number, number + sizeof number, response.status).ptr);
-    out.push_back(' ');
-    out += reasonPhrase(response.status);
-    out += "\r\nServer: berthd\r\nDate: ";
-    out += currentHttpDate();
-    out += "\r\n";
+    constexpr std::size_t kNumber = 20;  // digits of any size_t
     const bool bodyless = response.status < 200 || response.status == 204 || response.status == 304;
+    const std::string_view reason = reasonPhrase(response.status);
+    const std::string_view date = currentHttpDate();
+
+    std::size_t bound = sizeof "HTTP/1.1 " + kNumber + 1 + reason.size() + 2 + sizeof "Server: berthd\r\n" +
+                        sizeof "Date: " + date.size() + 2 +
+                        sizeof "Content-Type: " + response.contentType.size() + 2 +
+                        sizeof "Content-Length: " + kNumber + 2 + sizeof "Connection: keep-alive\r\n" +
+                        sizeof "X-Request-Id: " + response.requestId.size() + 2 + 2;
+    for (const auto& [name, value] : response.headers) bound += name.size() + value.size() + 4;
+    const bool withBody = !bodyless && !headRequest;
+    if (withBody) bound += response.body.size();
+
+    const std::size_t start = out.size();
+    out.resize(start + bound);
+    char* const head = out.data() + start;
+    char* at = put(head, "HTTP/1.1 ");
+    at = std::to_chars(at, at + kNumber, response.status).ptr;
+    *at++ = ' ';
+    at = put(at, reason);
+    at = put(at, "\r\nServer: berthd\r\nDate: ");
+    at = put(at, date);
+    at = put(at, "\r\n");
     if (!bodyless) {
-        if (!response.contentType.empty()) {
-            out += "Content-Type: ";
-            out += response.contentType;
-            out += "\r\n";
-        }
-        out += "Content-Length: ";
-        out.append(number, std::to_chars(number, number + sizeof number, response.body.size()).ptr);
-        out += "\r\n";
+        if (!response.contentType.empty()) at = putLine(at, "Content-Type", response.contentType);
+        at = put(at, "Content-Length: ");
+        at = std::to_chars(at, at + kNumber, response.body.size()).ptr;
+        at = put(at, "\r\n");
     }
     if (!keepAlive)
-        out += "Connection: close\r\n";
+        at = put(at, "Connection: close\r\n");
     else if (http10)
-        out += "Connection: keep-alive\r\n";
-    if (!response.requestId.empty()) {
-        out += "X-Request-Id: ";
-        out += response.requestId;
-        out += "\r\n";
-    }
-    for (const auto& [name, value] : response.headers) {
-        out += name;
-        out += ": ";
-        out += value;
-        out += "\r\n";
-    }
-    out += "\r\n";
-    if (!bodyless && !headRequest) out += response.body;
+        at = put(at, "Connection: keep-alive\r\n");
+    if (!response.requestId.empty()) at = putLine(at, "X-Request-Id", response.requestId);
+    for (const auto& [name, value] : response.headers) at = putLine(at, name, value);
+    at = put(at, "\r\n");
+    if (withBody) at = put(at, response.body);
+    out.resize(static_cast<std::size_t>(at - out.data()));
 }
 
 }  // namespace berth::server

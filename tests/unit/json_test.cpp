@@ -79,6 +79,7 @@ class JsonTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testDumpReplacesInvalidUtf8);
     CPPUNIT_TEST(testDumpReplacesInvalidUtf8InKeys);
     CPPUNIT_TEST(testAppendJsonStringAppends);
+    CPPUNIT_TEST(testDumpEscapesAtEveryLengthAndPosition);
     CPPUNIT_TEST(testTypedReads);
     CPPUNIT_TEST(testTypeMismatchThrows);
     CPPUNIT_TEST(testAsIntFromDouble);
@@ -235,6 +236,29 @@ class JsonTest : public CppUnit::TestFixture {
         std::string out = "x=";
         berth::appendJsonString(out, "a\"b");
         CPPUNIT_ASSERT_EQUAL(std::string(R"(x="a\"b")"), out);
+    }
+
+    // The escaper checks 8 bytes at a time and a short tail as one padded word: a byte needing
+    // work must be found whatever its position and the string's length, and nothing past the
+    // end may leak into the output.
+    void testDumpEscapesAtEveryLengthAndPosition() {
+        const std::pair<std::string, std::string> specials[] = {
+            {"\"", "\\\""},           {"\\", "\\\\"},      {"\n", "\\n"}, {std::string(1, '\x01'), "\\u0001"},
+            {"\xc3\xa9", "\xc3\xa9"}, {"\xff", "\\ufffd"}, {"~", "~"}};
+        for (std::size_t length = 0; length <= 20; ++length) {
+            CPPUNIT_ASSERT_EQUAL("\"" + std::string(length, 'x') + "\"",
+                                 dumpString(std::string(length, 'x')));
+            for (std::size_t at = 0; at < length; ++at) {
+                for (const auto& [raw, escaped] : specials) {
+                    std::string text = std::string(at, 'x') + raw + std::string(length - at - 1, 'y');
+                    std::string expected =
+                        "\"" + std::string(at, 'x') + escaped + std::string(length - at - 1, 'y') + "\"";
+                    CPPUNIT_ASSERT_EQUAL_MESSAGE(
+                        "length " + std::to_string(length) + " at " + std::to_string(at), expected,
+                        dumpString(text));
+                }
+            }
+        }
     }
 
     void testTypedReads() {

@@ -14,6 +14,7 @@ class RequestIdTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testSaneIds);
     CPPUNIT_TEST(testInsaneIds);
     CPPUNIT_TEST(testLengthLimit);
+    CPPUNIT_TEST(testHexDigits);
     CPPUNIT_TEST(testGeneratedShape);
     CPPUNIT_TEST(testGeneratedDiffer);
     CPPUNIT_TEST_SUITE_END();
@@ -34,6 +35,20 @@ class RequestIdTest : public CppUnit::TestFixture {
     void testLengthLimit() {
         CPPUNIT_ASSERT(isSaneRequestId(std::string(128, 'a')));
         CPPUNIT_ASSERT(!isSaneRequestId(std::string(129, 'a')));
+    }
+
+    void testHexDigits() {
+        auto hex = [](std::uint64_t value) {
+            char out[16];
+            berth::server::writeHex(out, value);
+            return std::string(out, 16);
+        };
+        CPPUNIT_ASSERT_EQUAL(std::string("0000000000000000"), hex(0));
+        CPPUNIT_ASSERT_EQUAL(std::string("ffffffffffffffff"), hex(~0ull));
+        CPPUNIT_ASSERT_EQUAL(std::string("0123456789abcdef"), hex(0x0123456789abcdefull));
+        CPPUNIT_ASSERT_EQUAL(std::string("fedcba9876543210"), hex(0xfedcba9876543210ull));
+        CPPUNIT_ASSERT_EQUAL(std::string("000000000000000a"), hex(10));
+        CPPUNIT_ASSERT_EQUAL(std::string("a000000000000009"), hex(0xa000000000000009ull));
     }
 
     void testGeneratedShape() {

@@ -36,6 +36,7 @@ class RequestTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testQueryBadEncodingInValueIs400);
     CPPUNIT_TEST(testQueryBadEncodingInOtherNameIgnored);
     CPPUNIT_TEST(testHeadersCaseInsensitive);
+    CPPUNIT_TEST(testOriginAndRequestIdNotedOnAdd);
     CPPUNIT_TEST(testJsonParsedOnceAndCached);
     CPPUNIT_TEST(testJsonInvalidIs400);
     CPPUNIT_TEST(testJsonEmptyBodyIs400);
@@ -177,6 +178,30 @@ class RequestTest : public CppUnit::TestFixture {
         HostRequest request;
         request.setBody(body);
         CPPUNIT_ASSERT_THROW(request.json(), ApiError);
+    }
+
+    // The pipeline reads Origin and X-Request-Id through these instead of searching the headers:
+    // they must agree with header() (first field wins, any case) and forget the last request.
+    void testOriginAndRequestIdNotedOnAdd() {
+        HostRequest request;
+        request.addHeader("Host", "x");
+        request.addHeader("ORIGIN", "https://a.example");
+        request.addHeader("x-request-id", "first");
+        request.addHeader("Origin", "https://b.example");
+        request.addHeader("X-Request-ID", "second");
+        request.addHeader("Origins", "not this");
+        CPPUNIT_ASSERT_EQUAL(std::string("https://a.example"), std::string(request.origin()));
+        CPPUNIT_ASSERT_EQUAL(std::string("first"), std::string(request.givenRequestId()));
+        CPPUNIT_ASSERT_EQUAL(request.header("Origin"), request.origin());
+        CPPUNIT_ASSERT_EQUAL(request.header("X-Request-Id"), request.givenRequestId());
+        request.reset();
+        CPPUNIT_ASSERT(request.origin().empty() && request.givenRequestId().empty());
+        request.addHeader("X-Request-Idx", "no");
+        request.addHeader("Orig-n", "no");
+        CPPUNIT_ASSERT(request.origin().empty() && request.givenRequestId().empty());
+        request.addHeader("Origin", "");  // an empty first field still wins, as with header()
+        request.addHeader("Origin", "https://late.example");
+        CPPUNIT_ASSERT(request.origin().empty());
     }
 
     void testParams() {
