@@ -146,9 +146,8 @@ const Route* HttpPipeline::prepare(HostRequest& request, HttpResponse& response)
         return nullptr;
     }
 
-    thread_local RouteTable::Lookup lookup;
-    thread_local std::vector<std::string> segments;
-    routes_.find(request.method(), request.path(), lookup, segments);
+    thread_local RouteTable::Lookup lookup;  // its buffers are reused: a warm lookup allocates nothing
+    routes_.find(request.method(), request.path(), lookup);
     using Outcome = RouteTable::Lookup::Outcome;
     switch (lookup.outcome) {
         case Outcome::Found:

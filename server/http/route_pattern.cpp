@@ -74,48 +74,56 @@ RoutePattern RoutePattern::compile(std::string_view pattern) {
         if (slash == std::string_view::npos) break;
         rest = rest.substr(slash + 1);
     }
+    for (const Segment& segment : compiled.segments_)
+        if (segment.kind != Segment::Kind::Literal) compiled.hasParams_ = true;
+    compiled.endsWithPath_ = compiled.segments_.back().kind == Segment::Kind::Path;
     return compiled;
 }
 
-RoutePattern::Match RoutePattern::match(const std::vector<std::string>& segments, std::size_t from,
+RoutePattern::Match RoutePattern::match(const std::string_view* first, const std::string_view* last,
                                         std::vector<Param>& params) const {
     params.clear();
+    const std::size_t count = static_cast<std::size_t>(last - first);
+    if (count < segments_.size() || (count > segments_.size() && !endsWithPath_)) return Match::No;
     bool outOfRange = false;
-    std::size_t i = from;
+    const std::string_view* actual = first;
     for (const Segment& segment : segments_) {
-        if (segment.kind == Segment::Kind::Path) {
-            if (i >= segments.size()) return Match::No;
-            std::string joined = segments[i];
-            for (std::size_t j = i + 1; j < segments.size(); ++j) joined.append("/").append(segments[j]);
-            params.push_back({segment.text, std::move(joined)});
-            return outOfRange ? Match::IntOutOfRange : Match::Yes;
-        }
-        if (i >= segments.size()) return Match::No;
-        const std::string& actual = segments[i++];
         switch (segment.kind) {
             case Segment::Kind::Literal:
-                if (actual != segment.text) return Match::No;
+                if (*actual != segment.text) return Match::No;
                 break;
             case Segment::Kind::Text:
-                if (actual.empty()) return Match::No;
-                params.push_back({segment.text, actual});
+                if (actual->empty()) return Match::No;
+                params.push_back({segment.text, std::string(*actual)});
                 break;
             case Segment::Kind::Int: {
                 std::int64_t number = 0;
                 bool overflow = false;
-                if (!parseInt64(actual, number, overflow)) {
+                if (!parseInt64(*actual, number, overflow)) {
                     if (!overflow) return Match::No;
                     outOfRange = true;
                 }
-                params.push_back({segment.text, actual, number});
+                params.push_back({segment.text, std::string(*actual), number});
                 break;
             }
-            case Segment::Kind::Path:
+            case Segment::Kind::Path: {  // always the last: takes this segment and all after it
+                std::string joined(*actual);
+                for (const std::string_view* more = actual + 1; more != last; ++more)
+                    joined.append("/").append(*more);
+                params.push_back({segment.text, std::move(joined)});
                 break;
+            }
         }
+        ++actual;
     }
-    if (i != segments.size()) return Match::No;
     return outOfRange ? Match::IntOutOfRange : Match::Yes;
+}
+
+RoutePattern::Match RoutePattern::match(const std::vector<std::string>& segments, std::size_t from,
+                                        std::vector<Param>& params) const {
+    std::vector<std::string_view> views;
+    for (std::size_t i = from; i < segments.size(); ++i) views.emplace_back(segments[i]);
+    return match(views.data(), views.data() + views.size(), params);
 }
 
 bool RoutePattern::moreSpecificThan(const RoutePattern& other) const noexcept {

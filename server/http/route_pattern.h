@@ -27,12 +27,22 @@ class RoutePattern {
     /// a repeated name, or a <…:path> that is not last.
     static RoutePattern compile(std::string_view pattern);
 
-    /// `segments[from…]` are the request path's decoded segments after the plugin prefix. On Yes,
+    /// `[first, last)` are the request path's decoded segments after the plugin prefix. On Yes,
     /// `params` holds the values in pattern order; on IntOutOfRange the path fits the
     /// pattern's shape but an <…:int> does not fit in 64 bits.
+    Match match(const std::string_view* first, const std::string_view* last,
+                std::vector<Param>& params) const;
+    /// The same over `segments[from…]`.
     Match match(const std::vector<std::string>& segments, std::size_t from, std::vector<Param>& params) const;
 
     const std::string& source() const noexcept { return source_; }
+    /// Whether the pattern has a <…> segment; one without matches a single path (exactPath()).
+    bool hasParams() const noexcept { return hasParams_; }
+    /// For a pattern without parameters, the only path it matches, as a client sends it when
+    /// nothing in it is percent-encoded: the source, or "" for "/" (which matches no segment).
+    std::string_view exactPath() const noexcept {
+        return source_.size() == 1 ? std::string_view() : std::string_view(source_);
+    }
     const std::vector<Segment>& segments() const noexcept { return segments_; }
     /// Orders patterns so the most specific is tried first: literal before int before text before path.
     bool moreSpecificThan(const RoutePattern& other) const noexcept;
@@ -42,6 +52,8 @@ class RoutePattern {
   private:
     std::string source_;
     std::vector<Segment> segments_;
+    bool hasParams_ = false;
+    bool endsWithPath_ = false;  // the last segment is a <…:path>, which takes one or more segments
 };
 
 /// Parses a decimal int64 ("-12", "42"); false when it is not all digits or does not fit.

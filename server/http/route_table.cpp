@@ -1,6 +1,7 @@
 #include "route_table.h"
 
 #include <algorithm>
+#include <cstring>
 #include <stdexcept>
 
 #include "percent_decode.h"
@@ -25,8 +26,26 @@ bool nested(const std::vector<std::string>& a, const std::vector<std::string>& b
     return std::equal(a.begin(), a.begin() + n, b.begin());
 }
 
-bool headMatches(const std::vector<std::string>& head, const std::vector<std::string>& segments) {
+bool headMatches(const std::vector<std::string>& head, const std::vector<std::string_view>& segments) {
     return head.size() <= segments.size() && std::equal(head.begin(), head.end(), segments.begin());
+}
+
+// Whether `path` is `prefix` or goes on below it ("/a/b" is under "/a", "/ab" is not).
+bool under(std::string_view path, const std::string& prefix) {
+    return path.size() >= prefix.size() && (path.size() == prefix.size() || path[prefix.size()] == '/') &&
+           std::memcmp(path.data(), prefix.data(), prefix.size()) == 0;
+}
+
+// Appends the segments of `path` as views of it: "/a/b" → "a", "b"; "/" → ""; "" → none.
+void splitUnescaped(std::string_view path, std::vector<std::string_view>& segments) {
+    if (path.empty()) return;
+    const char* end = path.data() + path.size();
+    const char* start = path.data() + 1;
+    while (const char* slash = static_cast<const char*>(std::memchr(start, '/', end - start))) {
+        segments.emplace_back(start, slash - start);
+        start = slash + 1;
+    }
+    segments.emplace_back(start, end - start);
 }
 
 void appendAllowed(std::string& allow, Method method) {
@@ -51,30 +70,37 @@ void PluginRoutes::add(Method method, std::string_view pattern, Handler handler,
     routes_.push_back({method, std::move(compiled), std::move(handler), std::move(options), nullptr});
 }
 
-bool RouteTable::splitPath(std::string_view rawPath, std::vector<std::string>& segments) {
-    // Reuses the strings already in `segments` (their buffers), since this runs per request.
-    std::size_t count = 0;
-    auto finish = [&](bool ok) {
-        segments.resize(count);
-        return ok;
-    };
-    if (rawPath.empty() || rawPath[0] != '/') return finish(false);
-    if (rawPath.size() == 1) return finish(true);
-    std::string_view rest = rawPath.substr(1);
-    while (true) {
-        std::size_t slash = rest.find('/');
-        std::string_view raw = rest.substr(0, slash);
-        if (count == segments.size()) segments.emplace_back();
-        std::string& segment = segments[count++];
-        if (raw.find('%') == std::string_view::npos) {
-            segment.assign(raw);
-        } else {
-            segment.clear();
-            if (!internal::percentDecode(raw, segment, false)) return finish(false);
-        }
-        if (slash == std::string_view::npos) return finish(true);
-        rest = rest.substr(slash + 1);
+bool RouteTable::splitPath(std::string_view rawPath, std::vector<std::string_view>& segments,
+                           std::string& decoded) {
+    segments.clear();
+    decoded.clear();
+    if (rawPath.empty() || rawPath[0] != '/') return false;
+    if (rawPath.size() == 1) return true;
+    splitUnescaped(rawPath, segments);
+    // The segments with a '%' are decoded one after another into `decoded` (decoding never makes
+    // a segment longer, so one reservation does), and only then viewed there: `decoded` is
+    // complete before any view of it is taken, so none can see it move.
+    decoded.reserve(rawPath.size());
+    for (std::string_view segment : segments)
+        if (segment.find('%') != std::string_view::npos && !internal::percentDecode(segment, decoded, false))
+            return false;
+    const char* next = decoded.data();
+    for (std::string_view& segment : segments) {
+        // Each '%' of a well-formed segment starts an escape: three characters become one.
+        auto escapes = static_cast<std::size_t>(std::count(segment.begin(), segment.end(), '%'));
+        if (escapes == 0) continue;
+        segment = std::string_view(next, segment.size() - 2 * escapes);
+        next += segment.size();
     }
+    return true;
+}
+
+bool RouteTable::splitPath(std::string_view rawPath, std::vector<std::string>& segments) {
+    std::vector<std::string_view> views;
+    std::string decoded;
+    bool ok = splitPath(rawPath, views, decoded);
+    segments.assign(views.begin(), views.end());
+    return ok;
 }
 
 std::string RouteTable::prefixProblem(std::string_view prefix) {
@@ -127,35 +153,71 @@ std::optional<std::string> RouteTable::mount(std::string plugin, std::string pre
 }
 
 void RouteTable::find(Method method, std::string_view rawPath, Lookup& out,
-                      std::vector<std::string>& segments) const {
+                      std::vector<std::string>& /*scratch*/) const {
+    find(method, rawPath, out);
+}
+
+void RouteTable::find(Method method, std::string_view rawPath, Lookup& out) const {
+    using Match = RoutePattern::Match;
     out.outcome = Lookup::Outcome::NotFound;
     out.mount = nullptr;
     out.route = nullptr;
+    out.params.clear();
     out.allow.clear();
-    if (!splitPath(rawPath, segments)) {
-        out.outcome = Lookup::Outcome::BadEncoding;
-        return;
-    }
+    out.segments.clear();
     const Mount* mount = nullptr;
-    for (const Mount& candidate : mounts_) {
-        if (headMatches(candidate.prefixSegments, segments)) {
-            mount = &candidate;
-            break;
+    std::size_t from = 0;    // out.segments[from] is the first segment below the mount's prefix
+    std::string_view below;  // the path below the prefix, when it has no '%'
+    bool split = true;       // whether out.segments holds the path's segments yet
+    if (!rawPath.empty() && rawPath[0] == '/' &&
+        std::memchr(rawPath.data(), '%', rawPath.size()) == nullptr) {
+        // The common case, without escapes: the prefix is compared as sent, and the rest of the path
+        // is split (into views of it) only once a pattern with parameters needs its segments.
+        for (const Mount& candidate : mounts_) {
+            if (under(rawPath, candidate.prefix)) {
+                mount = &candidate;
+                break;
+            }
         }
+        if (mount == nullptr) return;
+        below = rawPath.substr(mount->prefix.size());
+        split = false;
+    } else {
+        if (!splitPath(rawPath, out.segments, out.decoded)) {
+            out.outcome = Lookup::Outcome::BadEncoding;
+            return;
+        }
+        for (const Mount& candidate : mounts_) {
+            if (headMatches(candidate.prefixSegments, out.segments)) {
+                mount = &candidate;
+                break;
+            }
+        }
+        if (mount == nullptr) return;
+        from = mount->prefixSegments.size();
     }
-    if (mount == nullptr) return;
     out.mount = mount;
     const Method wanted = method == Method::Head ? Method::Get : method;
-    const std::size_t from = mount->prefixSegments.size();
     bool allowed[8] = {};
     bool shapeMatched = false;
     for (const Route& route : mount->routes) {
-        RoutePattern::Match match = route.pattern.match(segments, from, out.params);
-        if (match == RoutePattern::Match::No) continue;
+        Match match;
+        if (!split && !route.pattern.hasParams()) {
+            // Without parameters or escapes, the path fits exactly when its bytes are the pattern's.
+            match = below == route.pattern.exactPath() ? Match::Yes : Match::No;
+            if (match == Match::Yes) out.params.clear();
+        } else {
+            if (!split) {
+                splitUnescaped(below, out.segments);
+                split = true;
+            }
+            match = route.pattern.match(out.segments.data() + from, out.segments.data() + out.segments.size(),
+                                        out.params);
+        }
+        if (match == Match::No) continue;
         if (route.method == wanted) {
             out.route = &route;
-            out.outcome =
-                match == RoutePattern::Match::Yes ? Lookup::Outcome::Found : Lookup::Outcome::IntOutOfRange;
+            out.outcome = match == Match::Yes ? Lookup::Outcome::Found : Lookup::Outcome::IntOutOfRange;
             return;
         }
         shapeMatched = true;

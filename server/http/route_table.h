@@ -53,6 +53,10 @@ class RouteTable {
         const Route* route = nullptr;
         std::vector<RoutePattern::Param> params;
         std::string allow;  // for MethodNotAllowed (and OPTIONS): "GET, HEAD, OPTIONS"
+        /// Scratch for find(): the path's segments, viewing the path or `decoded` (the bytes of
+        /// segments that had percent-escapes). Kept here so that a reused Lookup allocates nothing.
+        std::vector<std::string_view> segments;
+        std::string decoded;
     };
 
     /// Checks a prefix's syntax ("/name" or "/a/b", segments of [A-Za-z0-9._~-]); empty if fine.
@@ -66,12 +70,21 @@ class RouteTable {
     std::optional<std::string> mount(std::string plugin, std::string prefix, std::vector<Route> routes);
     void clear() noexcept { mounts_.clear(); }
 
-    /// HEAD finds GET routes. `scratch` is reused between calls to avoid allocations.
+    /// HEAD finds GET routes. Reuse `out` between calls (one per thread): its buffers are kept, so a
+    /// lookup allocates nothing once warm. A path without '%' is not copied (only the params of the
+    /// route found are); one with '%' has its escaped segments decoded into `out.decoded`.
+    void find(Method method, std::string_view rawPath, Lookup& out) const;
+    /// As above; `scratch` is no longer needed (the segments live in `out`) and is left alone.
     void find(Method method, std::string_view rawPath, Lookup& out, std::vector<std::string>& scratch) const;
     const std::vector<Mount>& mounts() const noexcept { return mounts_; }
     std::vector<Mount>& mounts() noexcept { return mounts_; }
 
     /// Splits "/a/b%20c" into decoded segments {"a", "b c"}; false on broken percent-encoding.
+    /// A segment without '%' views `rawPath`; one with '%' is decoded into `decoded` and views that.
+    /// "%2F" stays inside its segment ("/a%2Fb" is the one segment "a/b").
+    static bool splitPath(std::string_view rawPath, std::vector<std::string_view>& segments,
+                          std::string& decoded);
+    /// The same, copied into strings (for prefixes and reserved paths, when mounting).
     static bool splitPath(std::string_view rawPath, std::vector<std::string>& segments);
 
   private:

@@ -24,9 +24,16 @@ struct AccessRecord {
     std::uint32_t bytes = 0;
     std::uint16_t status = 0;
     std::uint8_t method = 0;  // berth::Method
-    const char* plugin = "";  // owned by the route table, stable while serving
+    /// Owned by the route table and stable while serving. The writer keeps their escaped text
+    /// by pointer, so the text at a pointer must not change, nor the pointer be reused for
+    /// other text, while the AccessLog exists.
+    const char* plugin = "";
     const char* route = "";
-    std::string_view path;
+    std::string_view path;  // as the client sent it: escaped when written
+    /// Empty, made by generateRequestId (32 hex digits) or accepted by isSaneRequestId
+    /// (http/request_id.h): the writer then copies it between quotes without escaping. It
+    /// still checks, cheaply, and escapes anything else, so a broken precondition costs
+    /// instructions, never a malformed line. At most 255 bytes are kept.
     std::string_view requestId;
 };
 
@@ -50,14 +57,14 @@ class AccessLog {
     void stop();
     std::uint64_t dropped() const noexcept { return dropped_.load(std::memory_order_relaxed); }
 
-    /// Appends the records in `buffer` to `lines` as JSON lines separated by '\n' (exposed for tests).
-    static void format(std::string_view buffer, std::string& lines);
-
   private:
+    class Writer;
+
     void writerLoop();
     void flushShards();
 
     std::unique_ptr<RotatingFile> file_;
+    std::unique_ptr<Writer> writerState_;  // used by the writer thread, then by stop() after the join
     std::mutex shardsMutex_;
     std::vector<std::unique_ptr<Shard>> shards_;
     std::atomic<std::uint64_t> dropped_{0};

@@ -2,9 +2,11 @@
 // (64-bit ints, overflow → IntOutOfRange), specificity order and sameShape.
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <cstdint>
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "http/route_pattern.h"
@@ -64,6 +66,8 @@ class RoutePatternTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testPathParam);
     CPPUNIT_TEST(testTrailingSlashAndEmptySegments);
     CPPUNIT_TEST(testMatchFromOffset);
+    CPPUNIT_TEST(testMatchViews);
+    CPPUNIT_TEST(testExactPath);
     CPPUNIT_TEST(testParseInt64);
     CPPUNIT_TEST(testSpecificityLiteralFirstPathLast);
     CPPUNIT_TEST(testSpecificityIntBeforeText);
@@ -242,6 +246,40 @@ class RoutePatternTest : public CppUnit::TestFixture {
         params.push_back({"stale", "x", 0});
         CPPUNIT_ASSERT(RoutePattern::compile("/").match({}, 0, params) == Match::Yes);
         CPPUNIT_ASSERT(params.empty());
+    }
+
+    // The router's own form: views of the request path, params copied out of them.
+    void testMatchViews() {
+        const std::string path = "/n/42/bob/a/b";
+        const std::string_view segments[] = {
+            std::string_view(path).substr(1, 1), std::string_view(path).substr(3, 2),
+            std::string_view(path).substr(6, 3), std::string_view(path).substr(10, 1),
+            std::string_view(path).substr(12, 1)};
+        std::vector<RoutePattern::Param> params;
+        RoutePattern pattern = RoutePattern::compile("/n/<id:int>/<name>/<rest:path>");
+        CPPUNIT_ASSERT(pattern.match(segments, segments + 5, params) == Match::Yes);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), params.size());
+        CPPUNIT_ASSERT_EQUAL(std::int64_t(42), params[0].number);
+        CPPUNIT_ASSERT_EQUAL(std::string("bob"), params[1].value);
+        CPPUNIT_ASSERT_EQUAL(std::string("a/b"), params[2].value);
+        // Too few or too many segments for the shape; an empty range fits only "/".
+        CPPUNIT_ASSERT(pattern.match(segments, segments + 3, params) == Match::No);
+        CPPUNIT_ASSERT(RoutePattern::compile("/n/<id:int>").match(segments, segments + 3, params) ==
+                       Match::No);
+        CPPUNIT_ASSERT(RoutePattern::compile("/n/<id:int>/<name>").match(segments, segments + 3, params) ==
+                       Match::Yes);
+        CPPUNIT_ASSERT(RoutePattern::compile("/").match(segments, segments, params) == Match::Yes);
+        CPPUNIT_ASSERT(params.empty());
+        CPPUNIT_ASSERT(RoutePattern::compile("/<r:path>").match(segments, segments, params) == Match::No);
+    }
+
+    void testExactPath() {
+        CPPUNIT_ASSERT(!RoutePattern::compile("/a/b").hasParams());
+        CPPUNIT_ASSERT_EQUAL(std::string("/a/b"), std::string(RoutePattern::compile("/a/b").exactPath()));
+        CPPUNIT_ASSERT(!RoutePattern::compile("/").hasParams());
+        CPPUNIT_ASSERT(RoutePattern::compile("/").exactPath().empty());  // "/" matches no segment at all
+        for (const char* pattern : {"/a/<x>", "/<id:int>", "/a/<r:path>"})
+            CPPUNIT_ASSERT_MESSAGE(pattern, RoutePattern::compile(pattern).hasParams());
     }
 
     void testParseInt64() {

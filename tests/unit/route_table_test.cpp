@@ -7,6 +7,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "http/host_request.h"
@@ -75,9 +76,12 @@ class RouteTableTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testMountRefusesClash);
     CPPUNIT_TEST(testMountsLongestPrefixFirst);
     CPPUNIT_TEST(testSplitPath);
+    CPPUNIT_TEST(testSplitPathViews);
     CPPUNIT_TEST(testFound);
     CPPUNIT_TEST(testFoundAcrossMounts);
     CPPUNIT_TEST(testDecodedSegments);
+    CPPUNIT_TEST(testEscapedSegmentNextToPlainOnes);
+    CPPUNIT_TEST(testRoutesWithoutParamsEscapedOrNot);
     CPPUNIT_TEST(testNotFound);
     CPPUNIT_TEST(testTrailingSlashAndEmptySegmentNotFound);
     CPPUNIT_TEST(testMethodNotAllowedAllow);
@@ -90,6 +94,7 @@ class RouteTableTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testPathIsLastResort);
     CPPUNIT_TEST(testIntRouteBeatsTextRoute);
     CPPUNIT_TEST(testLookupIsResetBetweenCalls);
+    CPPUNIT_TEST(testReusedLookupKeepsNoStaleParams);
     CPPUNIT_TEST(testClear);
     CPPUNIT_TEST_SUITE_END();
 
@@ -233,6 +238,41 @@ class RouteTableTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT(!RouteTable::splitPath("/a%4", segments));
     }
 
+    // The per-request form: segments view the path itself unless they had to be decoded.
+    void testSplitPathViews() {
+        std::vector<std::string_view> segments{"stale"};
+        std::string decoded = "stale";
+        const std::string plain = "/bench/plaintext";
+        CPPUNIT_ASSERT(RouteTable::splitPath(plain, segments, decoded));
+        CPPUNIT_ASSERT(segments == std::vector<std::string_view>({"bench", "plaintext"}));
+        CPPUNIT_ASSERT(segments[0].data() == plain.data() + 1);  // a view, not a copy
+        CPPUNIT_ASSERT(segments[1].data() == plain.data() + 7);
+        CPPUNIT_ASSERT(decoded.empty());
+        // An escaped segment between plain ones; %2F decodes to a '/' that stays inside its segment.
+        const std::string mixed = "/a%20b/c/d%2Fe/%41%42%43/f";
+        CPPUNIT_ASSERT(RouteTable::splitPath(mixed, segments, decoded));
+        CPPUNIT_ASSERT(segments == std::vector<std::string_view>({"a b", "c", "d/e", "ABC", "f"}));
+        CPPUNIT_ASSERT(segments[1].data() == mixed.data() + 7);
+        CPPUNIT_ASSERT(segments[4].data() == mixed.data() + mixed.size() - 1);
+        CPPUNIT_ASSERT_EQUAL(std::string("a bd/eABC"), decoded);
+        // Many escaped segments: the views into `decoded` all stay valid.
+        std::string many;
+        std::vector<std::string_view> expected;
+        for (int i = 0; i < 40; ++i) many += "/x%2" + std::to_string(i % 10);
+        CPPUNIT_ASSERT(RouteTable::splitPath(many, segments, decoded));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(40), segments.size());
+        for (int i = 0; i < 40; ++i)
+            CPPUNIT_ASSERT_EQUAL(std::string("x") + char(0x20 + i % 10), std::string(segments[i]));
+        CPPUNIT_ASSERT(RouteTable::splitPath("/", segments, decoded));
+        CPPUNIT_ASSERT(segments.empty());
+        CPPUNIT_ASSERT(RouteTable::splitPath("//a/", segments, decoded));
+        CPPUNIT_ASSERT(segments == std::vector<std::string_view>({"", "a", ""}));
+        CPPUNIT_ASSERT(RouteTable::splitPath("/%25/%2525", segments, decoded));  // an encoded '%' is data
+        CPPUNIT_ASSERT(segments == std::vector<std::string_view>({"%", "%25"}));
+        for (const char* bad : {"", "a/b", "*", "/a/%zz", "/a%00", "/a%4", "/ok/%", "/%%41"})
+            CPPUNIT_ASSERT_MESSAGE(bad, !RouteTable::splitPath(bad, segments, decoded));
+    }
+
     void testFound() {
         RouteTable table;
         PluginRoutes routes;
@@ -272,6 +312,75 @@ class RouteTableTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT_EQUAL(std::string("J\xc3\xbcrgen M"), found.params.at(0).value);
         CPPUNIT_ASSERT(lookup(table, Method::Get, "/hello/gr%65et/x").outcome == Outcome::Found);
         CPPUNIT_ASSERT(lookup(table, Method::Get, "/hello/greet/a%2Fb").outcome == Outcome::Found);
+    }
+
+    void testEscapedSegmentNextToPlainOnes() {
+        RouteTable table;
+        PluginRoutes routes;
+        routes.get("/pair/<a>/<b>", answer("pair"));
+        routes.get("/n/<id:int>/<name>", answer("n"));
+        routes.get("/files/<rest:path>", answer("files"));
+        CPPUNIT_ASSERT(!table.mount("x", "/x", routesOf(routes)));
+        Found slash = lookup(table, Method::Get, "/x/pair/a%2Fb/c");  // %2F: one segment, not two
+        CPPUNIT_ASSERT(slash.outcome == Outcome::Found);
+        CPPUNIT_ASSERT_EQUAL(std::string("pair"), slash.tag);
+        CPPUNIT_ASSERT_EQUAL(std::string("a/b"), slash.params.at(0).value);
+        CPPUNIT_ASSERT_EQUAL(std::string("c"), slash.params.at(1).value);
+        Found mixed = lookup(table, Method::Get, "/x/pair/plain/J%C3%BCrgen");
+        CPPUNIT_ASSERT_EQUAL(std::string("plain"), mixed.params.at(0).value);
+        CPPUNIT_ASSERT_EQUAL(std::string("J\xc3\xbcrgen"), mixed.params.at(1).value);
+        Found number = lookup(table, Method::Get, "/x/n/%34%32/b%20b");
+        CPPUNIT_ASSERT_EQUAL(std::string("n"), number.tag);
+        CPPUNIT_ASSERT_EQUAL(std::int64_t(42), number.params.at(0).number);
+        CPPUNIT_ASSERT_EQUAL(std::string("42"), number.params.at(0).value);
+        CPPUNIT_ASSERT_EQUAL(std::string("b b"), number.params.at(1).value);
+        CPPUNIT_ASSERT_EQUAL(std::string("a/b/c"),
+                             lookup(table, Method::Get, "/x/files/a%2Fb/c").params.at(0).value);
+        CPPUNIT_ASSERT_EQUAL(std::string("a/b/"),
+                             lookup(table, Method::Get, "/x/files/a/b/").params.at(0).value);
+        // The prefix and the literals are compared decoded too.
+        Found prefix = lookup(table, Method::Get, "/%78/pair/a/b");
+        CPPUNIT_ASSERT(prefix.outcome == Outcome::Found);
+        CPPUNIT_ASSERT_EQUAL(std::string("x"), prefix.plugin);
+        CPPUNIT_ASSERT_EQUAL(std::string("pair"), lookup(table, Method::Get, "/x/p%61ir/a/b").tag);
+        CPPUNIT_ASSERT(lookup(table, Method::Get, "/x/pair/a%2Fb").outcome == Outcome::NotFound);
+        CPPUNIT_ASSERT(lookup(table, Method::Get, "/x%2Fpair/a/b").outcome == Outcome::NotFound);
+    }
+
+    // Routes without parameters are matched on the bytes of an unescaped path: the same answers.
+    void testRoutesWithoutParamsEscapedOrNot() {
+        RouteTable table;
+        PluginRoutes routes;
+        routes.get("/", answer("root"));
+        routes.get("/a/b", answer("ab"));
+        routes.post("/a/b", answer("post ab"));
+        routes.get("/a/<x>", answer("ax"));
+        routes.get("/a", answer("a"));
+        CPPUNIT_ASSERT(!table.mount("x", "/x/y", routesOf(routes)));
+        for (const char* path : {"/x/y", "/%78/y"}) {
+            Found root = lookup(table, Method::Get, path);
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(path, std::string("root"), root.tag);
+            CPPUNIT_ASSERT(root.params.empty());
+        }
+        for (const char* path : {"/x/y/a/b", "/x/y/a/%62", "/x/%79/a/b"}) {
+            Found ab = lookup(table, Method::Get, path);
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(path, std::string("ab"), ab.tag);
+            CPPUNIT_ASSERT(ab.params.empty());
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(path, std::string("post ab"), lookup(table, Method::Post, path).tag);
+            Found del = lookup(table, Method::Delete, path);
+            CPPUNIT_ASSERT(del.outcome == Outcome::MethodNotAllowed);
+            CPPUNIT_ASSERT_EQUAL(std::string("GET, HEAD, POST, OPTIONS"), del.allow);
+        }
+        CPPUNIT_ASSERT_EQUAL(std::string("a"), lookup(table, Method::Get, "/x/y/a").tag);
+        CPPUNIT_ASSERT_EQUAL(std::string("ax"), lookup(table, Method::Get, "/x/y/a/c").tag);
+        CPPUNIT_ASSERT_EQUAL(std::string("ax"), lookup(table, Method::Get, "/x/y/a/b%2F").tag);
+        for (const char* path :
+             {"/x/y/", "/x/y/a/", "/x/y/a/b/", "/x/y//a/b", "/x/ya", "/x/y/a/b/c", "/x/y/A/b"})
+            CPPUNIT_ASSERT_MESSAGE(path, lookup(table, Method::Get, path).outcome == Outcome::NotFound);
+        // A POST-only path that another route's shape fits: the params are the fitting route's.
+        Found post = lookup(table, Method::Post, "/x/y/a/c");
+        CPPUNIT_ASSERT(post.outcome == Outcome::MethodNotAllowed);
+        CPPUNIT_ASSERT_EQUAL(std::string("GET, HEAD, OPTIONS"), post.allow);
     }
 
     void testNotFound() {
@@ -455,6 +564,35 @@ class RouteTableTest : public CppUnit::TestFixture {
         table.find(Method::Get, "/x/%zz", out, scratch);
         CPPUNIT_ASSERT(out.outcome == Outcome::BadEncoding);
         CPPUNIT_ASSERT(out.route == nullptr);
+    }
+
+    void testReusedLookupKeepsNoStaleParams() {
+        RouteTable table;
+        PluginRoutes routes;
+        routes.get("/items/<id:int>", answer("item"));
+        routes.get("/items/all", answer("all"));
+        routes.get("/files/<rest:path>", answer("files"));
+        CPPUNIT_ASSERT(!table.mount("x", "/x", routesOf(routes)));
+        RouteTable::Lookup out;
+        table.find(Method::Get, "/x/items/7", out);
+        CPPUNIT_ASSERT(out.outcome == Outcome::Found);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), out.params.size());
+        table.find(Method::Get, "/x/items/all", out);
+        CPPUNIT_ASSERT(out.outcome == Outcome::Found);
+        CPPUNIT_ASSERT_EQUAL(std::string("all"), tagOf(*out.route));
+        CPPUNIT_ASSERT(out.params.empty());
+        table.find(Method::Get, "/x/files/%41%2F%42/c", out);
+        CPPUNIT_ASSERT_EQUAL(std::string("A/B/c"), out.params.at(0).value);
+        table.find(Method::Get, "/x/files/d", out);  // after an escaped path, an unescaped one
+        CPPUNIT_ASSERT_EQUAL(std::string("d"), out.params.at(0).value);
+        table.find(Method::Get, "/elsewhere", out);
+        CPPUNIT_ASSERT(out.outcome == Outcome::NotFound);
+        CPPUNIT_ASSERT(out.params.empty());
+        // The params are the request's own strings: they outlive the path they were found in.
+        std::string path = "/x/items/12345678901234567";
+        table.find(Method::Get, path, out);
+        path.assign(path.size(), '?');
+        CPPUNIT_ASSERT_EQUAL(std::string("12345678901234567"), out.params.at(0).value);
     }
 
     void testClear() {
