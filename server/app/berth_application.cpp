@@ -16,6 +16,7 @@
 #include <iostream>
 #include <system_error>
 
+#include "../db/database_registry.h"
 #include "../http/http_engine.h"
 #include "../http/pipeline.h"
 #include "../http/route_table.h"
@@ -143,6 +144,7 @@ int BerthApplication::checkConfig() {
     quiet.setLevel(Poco::Message::PRIO_FATAL);
     PluginManager plugins(settings.plugins, routes, quiet);
     for (std::string& problem : plugins.check()) problems.push_back(std::move(problem));
+    for (const std::string& warning : settings.warnings) std::cerr << "warning: " << warning << "\n";
     for (const std::string& problem : problems) std::cerr << "error: " << problem << "\n";
     if (!problems.empty()) {
         std::cerr << configFile_ << ": " << problems.size() << " problem(s)\n";
@@ -173,10 +175,15 @@ int BerthApplication::serve() {
     }
 
     raiseFileLimit(settings.engine.maxConnections, log);
+    for (const std::string& warning : settings.warnings) log.warning("%s: %s", configFile_, warning);
+
+    // Before the plugins, which keep references to the databases, and destroyed after them.
+    DatabaseRegistry databases(settings.databases, Poco::Logger::get("berth.db"));
+    databases.probeAll();
 
     RouteTable routes;
     for (const char* path : kHostPaths) routes.reserve(path);
-    PluginManager plugins(settings.plugins, routes, Poco::Logger::get("berth.plugins"));
+    PluginManager plugins(settings.plugins, routes, Poco::Logger::get("berth.plugins"), &databases);
     try {
         plugins.startAll();
     } catch (const PluginStartupError& e) {
@@ -206,9 +213,10 @@ int BerthApplication::serve() {
                           Poco::Logger::get("berth.http"));
     pipeline.addHostEndpoint("/health", [] { return Json::object({{"status", "up"}}); });
     pipeline.addHostEndpoint("/plugins", [&plugins] { return plugins.describe(); });
-    pipeline.addHostEndpoint("/metrics", [&metrics, &accessLog] {
+    pipeline.addHostEndpoint("/metrics", [&metrics, &accessLog, &databases] {
         std::string text;
         metrics.render(text);
+        databases.renderMetrics(text);
         if (accessLog) {
             text +=
                 "# HELP berth_access_log_dropped_total Access log lines dropped because the writer fell "

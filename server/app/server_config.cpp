@@ -154,6 +154,7 @@ ServerConfig loadInto(Reader& read, const Poco::Util::AbstractConfiguration& con
             problems.push_back("cors.allowed_origins: '" + origin +
                                "' is not an origin like https://app.example.com");
     for (const char* section : {"server", "plugins", "http", "cors"}) read.reportUnknownKeys(section);
+    c.databases = loadDatabaseSettings(config, problems, c.warnings);
     return c;
 }
 
@@ -171,6 +172,10 @@ std::vector<std::string> ServerConfig::keys() {
     Reader read(*empty, problems);
     (void)loadInto(read, *empty, "/", problems);
     return {read.known().begin(), read.known().end()};
+}
+
+std::vector<std::string> ServerConfig::databaseKeys() {
+    return databaseKeyNames();
 }
 
 }  // namespace berth::server

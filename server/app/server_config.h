@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "../db/database_settings.h"
 #include "../http/cors_policy.h"
 #include "../http/engine_settings.h"
 #include "../http/pipeline.h"
@@ -27,6 +28,10 @@ struct ServerConfig {
         std::size_t rotateBytes = 100 * 1024 * 1024;
         int keep = 5;
     } accessLog;
+    /// db.<name>.* — see server/db/database_settings.h.
+    std::vector<DatabaseSettings> databases;
+    /// Worth telling but not a reason to refuse to start (--check-config prints them as warnings).
+    std::vector<std::string> warnings;
 
     /// Relative paths (plugins.dir, plugins.conf_dir) are resolved against `confDir`, the folder
     /// of berth.properties, so berthd does not depend on its working directory.
@@ -35,6 +40,8 @@ struct ServerConfig {
 
     /// Every key load() reads, so that a test can hold the shipped conf/berth.properties to them.
     static std::vector<std::string> keys();
+    /// The keys every database reads under db.<name>. ("host", "port", …).
+    static std::vector<std::string> databaseKeys();
 };
 
 }  // namespace berth::server

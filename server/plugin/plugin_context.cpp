@@ -5,17 +5,27 @@
 #include <Poco/String.h>
 #include <stdexcept>
 
+#include "../db/database_registry.h"
 #include "strict_number.h"
 
 namespace berth::server {
 
 PluginContext::PluginContext(std::string name, std::string prefix, std::string file,
-                             Poco::AutoPtr<Poco::Util::AbstractConfiguration> config)
+                             Poco::AutoPtr<Poco::Util::AbstractConfiguration> config,
+                             const DatabaseRegistry* databases)
     : name_(std::move(name)),
       prefix_(std::move(prefix)),
       file_(std::move(file)),
       config_(std::move(config)),
-      logger_(Poco::Logger::get("berth." + name_)) {}
+      logger_(Poco::Logger::get("berth." + name_)),
+      databases_(databases) {}
+
+Database& PluginContext::db(std::string_view name) const {
+    if (databases_ == nullptr || databases_->empty())
+        throw std::invalid_argument("no database '" + std::string(name) +
+                                    "': berth.properties configures none (db.<name>.host …)");
+    return databases_->get(name);
+}
 
 void PluginContext::wrongType(std::string_view key, const char* wanted) const {
     std::string where = file_.empty() ? "plugin " + name_ : file_;

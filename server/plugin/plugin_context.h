@@ -8,10 +8,14 @@
 
 namespace berth::server {
 
+class DatabaseRegistry;
+
 class PluginContext : public Context {
   public:
+    /// `databases` may be null (no databases: db() throws for every name).
     PluginContext(std::string name, std::string prefix, std::string file,
-                  Poco::AutoPtr<Poco::Util::AbstractConfiguration> config);
+                  Poco::AutoPtr<Poco::Util::AbstractConfiguration> config,
+                  const DatabaseRegistry* databases = nullptr);
 
     const std::string& pluginName() const noexcept override { return name_; }
     const std::string& prefix() const noexcept override { return prefix_; }
@@ -21,6 +25,7 @@ class PluginContext : public Context {
     double getDouble(std::string_view key, double fallback) const override;
     bool getBool(std::string_view key, bool fallback) const override;
     Poco::Logger& logger() const override { return logger_; }
+    Database& db(std::string_view name) const override;
 
   private:
     [[noreturn]] void wrongType(std::string_view key, const char* wanted) const;
@@ -30,6 +35,7 @@ class PluginContext : public Context {
     std::string file_;
     Poco::AutoPtr<Poco::Util::AbstractConfiguration> config_;
     Poco::Logger& logger_;
+    const DatabaseRegistry* databases_;
 };
 
 }  // namespace berth::server

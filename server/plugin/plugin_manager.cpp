@@ -60,8 +60,9 @@ std::vector<std::string> findPluginFiles(const std::string& dir) {
 
 }  // namespace
 
-PluginManager::PluginManager(PluginManagerSettings settings, RouteTable& routes, Poco::Logger& logger)
-    : settings_(std::move(settings)), routes_(routes), logger_(logger) {}
+PluginManager::PluginManager(PluginManagerSettings settings, RouteTable& routes, Poco::Logger& logger,
+                             const DatabaseRegistry* databases)
+    : settings_(std::move(settings)), routes_(routes), logger_(logger), databases_(databases) {}
 
 PluginManager::~PluginManager() {
     stopAll();
@@ -169,7 +170,7 @@ void PluginManager::startAll() {
             continue;
         }
         plugin.context = std::make_unique<PluginContext>(name, plugin.settings.prefix, plugin.settings.file,
-                                                         plugin.settings.config);
+                                                         plugin.settings.config, databases_);
         if (d.configure(plugin.instance, static_cast<Context*>(plugin.context.get()), error, sizeof error) !=
             0) {
             plugin.destroyInstance();

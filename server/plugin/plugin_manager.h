@@ -18,6 +18,7 @@ class Logger;
 namespace berth::server {
 
 class RouteTable;
+class DatabaseRegistry;
 
 struct PluginManagerSettings {
     std::string pluginsDir;
@@ -40,7 +41,10 @@ struct PluginFailure {
 
 class PluginManager {
   public:
-    PluginManager(PluginManagerSettings settings, RouteTable& routes, Poco::Logger& logger);
+    /// `databases` (may be null) is what the plugins' Context::db() hands out; it must outlive
+    /// the manager.
+    PluginManager(PluginManagerSettings settings, RouteTable& routes, Poco::Logger& logger,
+                  const DatabaseRegistry* databases = nullptr);
     ~PluginManager();
     PluginManager(const PluginManager&) = delete;
     PluginManager& operator=(const PluginManager&) = delete;
@@ -65,6 +69,7 @@ class PluginManager {
     PluginManagerSettings settings_;
     RouteTable& routes_;
     Poco::Logger& logger_;
+    const DatabaseRegistry* databases_;
     std::vector<std::unique_ptr<Loaded>> started_;  // in start order
     std::vector<PluginFailure> failures_;
 };

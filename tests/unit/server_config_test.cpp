@@ -363,6 +363,24 @@ class ServerConfigTest : public CppUnit::TestFixture {
             CPPUNIT_ASSERT_MESSAGE(key + " is in conf/berth.properties but berthd does not read it",
                                    readSet.count(key));
         CPPUNIT_ASSERT(readSet.size() > 20);
+
+        // db.<name>.* keys are dynamic: the shipped file declares `main` with every key a
+        // database reads, and nothing else under db.
+        Poco::Util::AbstractConfiguration::Keys names, dbKeys;
+        shipped->keys("db", names);
+        CPPUNIT_ASSERT(names == Poco::Util::AbstractConfiguration::Keys({"main"}));
+        shipped->keys("db.main", dbKeys);
+        std::set<std::string> dbInFile(dbKeys.begin(), dbKeys.end());
+        std::vector<std::string> dbRead = ServerConfig::databaseKeys();
+        std::set<std::string> dbReadSet(dbRead.begin(), dbRead.end());
+        for (const std::string& key : dbReadSet)
+            CPPUNIT_ASSERT_MESSAGE("db.<name>." + key + " is read by berthd but db.main." + key +
+                                       " is missing from conf/berth.properties",
+                                   dbInFile.count(key));
+        for (const std::string& key : dbInFile)
+            CPPUNIT_ASSERT_MESSAGE(
+                "db.main." + key + " is in conf/berth.properties but berthd does not read it",
+                dbReadSet.count(key));
     }
 };
 

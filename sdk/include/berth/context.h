@@ -1,6 +1,7 @@
 #pragma once
 /// berth/context.h — what the host gives a plugin in Plugin::configure(): its name, its
-/// prefix, its own settings from conf/plugins.d/<name>.properties and its logger.
+/// prefix, its own settings from conf/plugins.d/<name>.properties, its logger and the
+/// databases of conf/berth.properties (berth/db.h).
 ///
 ///     void configure(berth::Context& ctx) override {
 ///         greeting_ = ctx.getString("greeting", "Hello");
@@ -21,6 +22,8 @@ class Logger;
 namespace berth {
 inline namespace v1 {
 
+class Database;
+
 class Context {
   public:
     virtual ~Context();
@@ -39,6 +42,12 @@ class Context {
 
     /// Poco logger "berth.<plugin name>".
     virtual Poco::Logger& logger() const = 0;
+
+    /// The database `db.<name>.*` of conf/berth.properties (include berth/db.h to use it), shared
+    /// by all plugins and valid until the plugin is destroyed. Throws std::invalid_argument naming
+    /// the configured databases when there is none of that name — call it in configure() so a
+    /// typo refuses the plugin at start instead of failing requests.
+    virtual Database& db(std::string_view name) const = 0;
 };
 
 }  // namespace v1

@@ -1,0 +1,103 @@
+#pragma once
+// One endpoint's connections (a primary or one replica): a Poco::Data::SessionPool with the
+// PostgreSQL connector, plus what it lacks — waiting up to pool_wait_ms for a free session
+// (SessionPool throws at once when full), per-session setup (statement_timeout, UTC, ISO dates),
+// dropping sessions the server closed while they were idle, and statistics.
+// Poco's Data headers stay in the .cpp.
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+
+struct pg_conn;
+
+namespace berth::server {
+
+/// No connection could be had: the server is down or unreachable, or the pool stayed full.
+class DatabaseUnavailable : public std::runtime_error {
+  public:
+    DatabaseUnavailable(std::string reason, bool poolTimeout = false)
+        : std::runtime_error(std::move(reason)), poolTimeout_(poolTimeout) {}
+    bool poolTimeout() const noexcept { return poolTimeout_; }
+
+  private:
+    bool poolTimeout_;
+};
+
+struct PoolStats {
+    std::string endpoint;  // "primary 127.0.0.1:5432", "replica 10.0.0.2:5432"
+    int capacity = 0;      // pool_max
+    int inUse = 0;
+    int idle = 0;
+    int waiting = 0;             // callers waiting for a free session now
+    std::uint64_t created = 0;   // sessions opened since start
+    std::uint64_t errors = 0;    // failed connects, lost connections, pool timeouts
+    std::uint64_t timeouts = 0;  // of which pool timeouts
+};
+
+struct PoolSettings {
+    std::string label;  // for logs and stats
+    std::string connectionString;
+    int min = 1;
+    int max = 16;
+    int waitMs = 2000;
+    int statementTimeoutMs = 30000;
+};
+
+class ConnectionPool {
+  public:
+    explicit ConnectionPool(PoolSettings settings);
+    ~ConnectionPool();
+    ConnectionPool(const ConnectionPool&) = delete;
+    ConnectionPool& operator=(const ConnectionPool&) = delete;
+
+    /// A session taken from the pool; given back (or dropped, when discarded or broken) on destruction.
+    class Lease {
+      public:
+        Lease() noexcept;
+        Lease(Lease&&) noexcept;
+        Lease& operator=(Lease&&) noexcept;
+        ~Lease();
+        explicit operator bool() const noexcept { return state_ != nullptr; }
+        pg_conn* conn() const noexcept;
+        /// True when the session had served before (it may have died while idle).
+        bool reused() const noexcept;
+        ConnectionPool& pool() const noexcept;
+        /// Closes the connection, so the pool drops the session instead of reusing it.
+        void discard() noexcept;
+        void release() noexcept;
+
+      private:
+        friend class ConnectionPool;
+        struct State;
+        explicit Lease(std::unique_ptr<State> state) noexcept;
+        std::unique_ptr<State> state_;
+    };
+
+    /// Throws DatabaseUnavailable.
+    Lease acquire();
+    void countError() noexcept;
+    PoolStats stats() const;
+    const PoolSettings& settings() const noexcept { return settings_; }
+    /// A client-side deadline for one statement: the server's statement_timeout plus a margin,
+    /// so a server that stops answering cannot hang a request; 0 = none.
+    int statementDeadlineMs() const noexcept;
+
+  private:
+    class Sessions;
+    void giveBack() noexcept;
+
+    PoolSettings settings_;
+    std::unique_ptr<Sessions> sessions_;
+    mutable std::mutex mutex_;
+    std::condition_variable freed_;
+    int inUse_ = 0;
+    int waiting_ = 0;
+    std::uint64_t errors_ = 0;
+    std::uint64_t timeouts_ = 0;
+};
+
+}  // namespace berth::server
