@@ -219,7 +219,7 @@ void Connection::dispatch() {
     headRequest_ = parser_.method() == Method::Head;
     http10_ = parser_.minorVersion() == 0;
     response_.reset();
-    if (RequestMetrics* metrics = loop_.metrics()) metrics->inFlightAdd(1);
+    if (RequestMetrics::Shard* metrics = loop_.metrics()) metrics->inFlightAdd(1);
     route_ = loop_.pipeline().prepare(request_, response_);
     if (route_ != nullptr && !route_->options.nonBlocking) {
         state_ = State::InHandler;
@@ -249,7 +249,7 @@ void Connection::onHandlerDone() {
         HttpResponse timedOut;
         timedOut.status = 504;
         observe(request_, timedOut);
-        if (RequestMetrics* metrics = loop_.metrics()) metrics->inFlightAdd(-1);
+        if (RequestMetrics::Shard* metrics = loop_.metrics()) metrics->inFlightAdd(-1);
         state_ = State::Closed;
         loop_.retire(this);
         return;
@@ -282,7 +282,7 @@ void Connection::observe(const HostRequest& request, const HttpResponse& respons
 void Connection::finishResponse() {
     if (output_.capacity() < kMinOutputCapacity) output_ = loop_.acquireOutput();
     observe(request_, response_);
-    if (RequestMetrics* metrics = loop_.metrics()) metrics->inFlightAdd(-1);
+    if (RequestMetrics::Shard* metrics = loop_.metrics()) metrics->inFlightAdd(-1);
     if (draining_) keepAlive_ = false;  // shutting down: this answer is the connection's last
     writeResponse(output_, response_, headRequest_, keepAlive_, http10_);
     if (!keepAlive_) closeAfterWrite_ = true;

@@ -65,6 +65,7 @@ EventLoop::EventLoop(const EngineSettings& settings, const HttpPipeline& pipelin
       openConnections_(openConnections),
       logger_(logger) {
     if (observers_.accessLog != nullptr) accessShard_ = observers_.accessLog->createShard();
+    if (observers_.metrics != nullptr) metricsShard_ = observers_.metrics->createShard();
     const HttpLimits& limits = pipeline_.limits();
     parserLimits_ = {limits.maxHeaderBytes, limits.maxHeaderCount, limits.maxBodyBytes};
     epollFd_ = epoll_create1(EPOLL_CLOEXEC);
@@ -164,8 +165,7 @@ void EventLoop::releaseOutput(std::string&& buffer) {
 }
 
 void EventLoop::observe(const AccessRecord& record, std::size_t metricsSeries) {
-    if (observers_.metrics != nullptr)
-        observers_.metrics->record(metricsSeries, record.status, record.durationUs);
+    if (metricsShard_ != nullptr) metricsShard_->record(metricsSeries, record.status, record.durationUs);
     if (accessShard_ != nullptr) observers_.accessLog->record(accessShard_, record);
 }
 

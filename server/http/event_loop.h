@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "../observe/access_log.h"
+#include "../observe/request_metrics.h"
 #include "byte_buffer.h"
 #include "engine_settings.h"
 #include "request_parser.h"
@@ -54,7 +55,8 @@ class EventLoop {
     void releaseOutput(std::string&& buffer);
     /// Metrics and access log for one answered request.
     void observe(const AccessRecord& record, std::size_t metricsSeries);
-    RequestMetrics* metrics() noexcept { return observers_.metrics; }
+    /// This loop's metrics counters, or nullptr when metrics are off.
+    RequestMetrics::Shard* metrics() noexcept { return metricsShard_; }
 
     /// A refused request (400, 408, 413, 431, 503, …): counted and logged, at most once a second.
     void noteRefusal(int status, const std::string& detail);
@@ -86,6 +88,7 @@ class EventLoop {
     RequestObservers observers_;
     ParserLimits parserLimits_;
     AccessLog::Shard* accessShard_ = nullptr;
+    RequestMetrics::Shard* metricsShard_ = nullptr;
     std::atomic<std::size_t>& openConnections_;
     Poco::Logger& logger_;
 
