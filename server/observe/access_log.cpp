@@ -1,5 +1,8 @@
 #include "access_log.h"
 
+#include <pthread.h>
+#include <sched.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cstring>
@@ -18,7 +21,9 @@ using internal::maxEscapedLength;
 using internal::writeJsonString;
 
 constexpr std::size_t kMaxPendingBytes = 8 * 1024 * 1024;
-constexpr auto kFlushInterval = std::chrono::milliseconds(200);
+// Short enough that each batch is formatted in well under a millisecond at 100k+ requests/s: a
+// longer batch is a burst of CPU that delays the I/O loops sharing the cores (it showed in p99).
+constexpr auto kFlushInterval = std::chrono::milliseconds(50);
 // A shard's buffers start with this much room (~3,000 records), allocated by the writer, so a
 // loop does not grow (and copy) its buffer on its first busy flushes. Nothing is zero-filled:
 // the pages cost memory only once records reach them.
@@ -373,6 +378,10 @@ void AccessLog::stop() {
 }
 
 void AccessLog::writerLoop() {
+    // SCHED_BATCH: the writer still gets its fair share of CPU, but its wake-ups do not preempt
+    // an I/O loop in the middle of a request (no privilege needed; failure only costs latency).
+    sched_param none{};
+    pthread_setschedparam(pthread_self(), SCHED_BATCH, &none);
     std::unique_lock<std::mutex> lock(wakeMutex_);
     while (!stopping_) {
         wake_.wait_for(lock, kFlushInterval, [this] { return stopping_; });
