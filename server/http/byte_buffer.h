@@ -1,5 +1,5 @@
 #pragma once
-// A growable byte buffer for socket input. std::string::resize would zero-fill every 16 KiB
+// A growable byte buffer for socket input and output. std::string::resize would zero-fill every 16 KiB
 // read before recv() overwrites it (measured at over half of a small request's instructions),
 // and erasing consumed bytes from the front would move the rest for every pipelined request:
 // consume() only advances a start offset, and the bytes move once, when room is needed.
@@ -45,6 +45,10 @@ class ByteBuffer {
         return data_ + end_;
     }
     void commit(std::size_t length) noexcept { end_ += length; }
+    void append(const char* bytes, std::size_t length) {
+        std::memcpy(prepare(length), bytes, length);
+        commit(length);
+    }
 
     /// Drops the first `length` bytes (views into the rest stay valid until the next prepare()).
     void consume(std::size_t length) noexcept {

@@ -20,7 +20,6 @@ namespace {
 constexpr std::size_t kReadChunk = 16 * 1024;
 constexpr std::int64_t kLingerMs = 2000;
 // A released std::string keeps its small inline buffer: below this it holds no pooled buffer.
-constexpr std::size_t kMinOutputCapacity = 256;
 // Pipelined requests served in one go before the loop moves on to other connections.
 constexpr int kRequestsPerTurn = 32;
 // Reads discarded in one go from a client still sending after its last answer.
@@ -177,8 +176,8 @@ void Connection::process() {
         if (status == RequestParser::Status::HeadersDone) {
             headersDone_ = true;
             if (parser_.expectsContinue() && parser_.minorVersion() >= 1) {
-                if (output_.capacity() < kMinOutputCapacity) output_ = loop_.acquireOutput();
-                output_ += kContinue;
+                if (output_.capacity() == 0) output_ = loop_.acquireOutput();
+                output_.append(kContinue.data(), kContinue.size());
             }
             status = parser_.parse(input_.data(), input_.size());
         }
@@ -280,7 +279,7 @@ void Connection::observe(const HostRequest& request, const HttpResponse& respons
 }
 
 void Connection::finishResponse() {
-    if (output_.capacity() < kMinOutputCapacity) output_ = loop_.acquireOutput();
+    if (output_.capacity() == 0) output_ = loop_.acquireOutput();
     observe(request_, response_);
     if (RequestMetrics::Shard* metrics = loop_.metrics()) metrics->inFlightAdd(-1);
     if (draining_) keepAlive_ = false;  // shutting down: this answer is the connection's last
@@ -304,7 +303,7 @@ void Connection::failAndClose(int status, const std::string& detail) {
     loop_.pipeline().reject(request, status, messageFor(status), detail, response);
     route_ = nullptr;
     observe(request, response);
-    if (output_.capacity() < kMinOutputCapacity) output_ = loop_.acquireOutput();
+    if (output_.capacity() == 0) output_ = loop_.acquireOutput();
     writeResponse(output_, response, false, false);
     closeAfterWrite_ = true;
     flush();

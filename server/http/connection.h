@@ -105,7 +105,7 @@ class Connection {
     bool http10_ = false;
     std::string requestId_;  // a copy, for the 504 sent while the worker still owns request_
 
-    std::string output_;
+    ByteBuffer output_;
     std::size_t written_ = 0;
 };
 

@@ -143,23 +143,18 @@ void EventLoop::releaseInput(ByteBuffer&& buffer) {
     inputPool_.push_back(std::move(taken));
 }
 
-std::string EventLoop::acquireOutput() {
-    if (outputPool_.empty()) {
-        std::string buffer;
-        buffer.reserve(4096);
-        return buffer;
-    }
-    std::string buffer = std::move(outputPool_.back());
+ByteBuffer EventLoop::acquireOutput() {
+    if (outputPool_.empty()) return ByteBuffer();
+    ByteBuffer buffer = std::move(outputPool_.back());
     outputPool_.pop_back();
     return buffer;
 }
 
-void EventLoop::releaseOutput(std::string&& buffer) {
-    std::string taken;
-    taken.swap(buffer);
-    if (taken.capacity() <= 15 || taken.capacity() > kMaxPooledCapacity ||
+void EventLoop::releaseOutput(ByteBuffer&& buffer) {
+    ByteBuffer taken(std::move(buffer));
+    if (taken.capacity() == 0 || taken.capacity() > kMaxPooledCapacity ||
         outputPool_.size() >= kPooledBuffers)
-        return;
+        return;  // freed here
     taken.clear();
     outputPool_.push_back(std::move(taken));
 }

@@ -51,8 +51,8 @@ class EventLoop {
     /// Buffers are pooled per loop so that only busy connections hold one.
     ByteBuffer acquireInput();
     void releaseInput(ByteBuffer&& buffer);
-    std::string acquireOutput();
-    void releaseOutput(std::string&& buffer);
+    ByteBuffer acquireOutput();
+    void releaseOutput(ByteBuffer&& buffer);
     /// Metrics and access log for one answered request.
     void observe(const AccessRecord& record, std::size_t metricsSeries);
     /// This loop's metrics counters, or nullptr when metrics are off.
@@ -104,7 +104,7 @@ class EventLoop {
     std::vector<Connection*> scheduled_;
     bool acceptPaused_ = false;  // out of file descriptors: retried at the next sweep
     std::vector<ByteBuffer> inputPool_;
-    std::vector<std::string> outputPool_;
+    std::vector<ByteBuffer> outputPool_;
 
     std::mutex mutex_;  // guards the fields below, shared with workers and the engine
     std::vector<Connection*> completed_;

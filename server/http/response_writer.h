@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "byte_buffer.h"
 #include "http_response.h"
 
 namespace berth::server {
@@ -16,6 +17,9 @@ std::string_view currentHttpDate();
 /// An HTTP/1.0 client is told "Connection: keep-alive" when the connection stays open, since
 /// without it 1.0 means close.
 void writeResponse(std::string& out, const HttpResponse& response, bool headRequest, bool keepAlive,
+                   bool http10 = false);
+/// The same into a connection's output buffer, which needs no zero-filled room.
+void writeResponse(ByteBuffer& out, const HttpResponse& response, bool headRequest, bool keepAlive,
                    bool http10 = false);
 
 }  // namespace berth::server
