@@ -80,7 +80,10 @@ Connection::Connection(EventLoop& loop, int fd) : loop_(loop), fd_(fd), parser_(
 }
 
 Connection::~Connection() {
-    if (fd_ >= 0) ::close(fd_);
+    if (fd_ >= 0) {
+        loop_.unwatch(fd_);
+        ::close(fd_);
+    }
     loop_.releaseInput(std::move(input_));
     loop_.releaseOutput(std::move(output_));
 }
@@ -421,6 +424,7 @@ void Connection::drain() {
 
 void Connection::close() {
     if (fd_ >= 0) {
+        loop_.unwatch(fd_);
         ::close(fd_);
         fd_ = -1;
     }

@@ -224,6 +224,10 @@ void EventLoop::watchWritable(Connection* connection, bool watch) {
     epoll_ctl(epollFd_, EPOLL_CTL_MOD, connection->fd(), &event);
 }
 
+void EventLoop::unwatch(int fd) noexcept {
+    epoll_ctl(epollFd_, EPOLL_CTL_DEL, fd, nullptr);
+}
+
 void EventLoop::schedule(Connection* connection) {
     if (connection->scheduled) return;
     connection->scheduled = true;

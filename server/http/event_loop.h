@@ -65,6 +65,10 @@ class EventLoop {
     void retire(Connection* connection) { retired_.push_back(connection); }
     /// Also wake for the connection when its socket can take more output (or stop doing so).
     void watchWritable(Connection* connection, bool watch);
+    /// Removes a connection's descriptor from epoll; call before closing it. close() alone is not
+    /// enough when a plugin forked: the child's copy keeps the registration alive, and events for
+    /// it would carry a pointer to a deleted Connection.
+    void unwatch(int fd) noexcept;
     /// Give the connection another turn after this round of events (it has input left to serve).
     void schedule(Connection* connection);
 
