@@ -20,6 +20,8 @@
 #include "../http/http_engine.h"
 #include "../http/pipeline.h"
 #include "../http/route_table.h"
+#include "../migrate/migration_store.h"
+#include "../migrate/migrator.h"
 #include "../observe/access_log.h"
 #include "../observe/request_metrics.h"
 #include "../plugin/plugin_manager.h"
@@ -67,6 +69,16 @@ void BerthApplication::defineOptions(Poco::Util::OptionSet& options) {
     options.addOption(Poco::Util::Option("check-config", "",
                                          "validate the configuration and every plugin file, print each "
                                          "problem, and exit non-zero if there is any"));
+    options.addOption(Poco::Util::Option("plugin", "", "migrate: only this plugin's migrations")
+                          .required(false)
+                          .repeatable(false)
+                          .argument("NAME"));
+    options.addOption(Poco::Util::Option("to", "",
+                                         "migrate up: apply pending migrations up to and including VERSION; "
+                                         "migrate down: roll back every applied one above VERSION (0: all)")
+                          .required(false)
+                          .repeatable(false)
+                          .argument("VERSION"));
 }
 
 void BerthApplication::handleOption(const std::string& name, const std::string& value) {
@@ -81,6 +93,10 @@ void BerthApplication::handleOption(const std::string& name, const std::string& 
         configFile_ = value;
     } else if (name == "check-config") {
         checkOnly_ = true;
+    } else if (name == "plugin") {
+        migratePlugin_ = value;
+    } else if (name == "to") {
+        migrateTo_ = value;
     }
 }
 
@@ -111,13 +127,24 @@ void BerthApplication::initialize(Poco::Util::Application& self) {
 void BerthApplication::printHelp() {
     Poco::Util::HelpFormatter help(options());
     help.setCommand(commandName());
-    help.setUsage("[--config FILE] [--check-config] [--daemon --pidfile FILE]");
+    help.setUsage(
+        "[--config FILE] [--check-config] [--daemon --pidfile FILE]\n"
+        "       berthd migrate status|up|down [--plugin NAME] [--to VERSION] [--config FILE]");
     help.setHeader("berthd loads Berth plugins (.so files) and serves their routes over HTTP.");
-    help.setFooter("Configuration reference: the comments in conf/berth.properties and the README.");
+    help.setFooter(
+        "migrate loads and configures the plugins (without serving) and manages the database "
+        "migrations they declare, recorded in each database's berth_migrations table: status lists "
+        "each one as applied, pending, changed (edited since it was applied: refused) or missing; up "
+        "applies the pending ones (each in its own transaction); down rolls back the last applied "
+        "migration of each plugin, or with --to every one above VERSION. A PostgreSQL advisory lock "
+        "lets one berthd migrate a database at a time. Exit status: 0 done, 64 bad usage, 65 refused "
+        "(checksum mismatch, no down SQL, unknown plugin), 69 database unreachable, 70 a migration "
+        "failed (rolled back), 78 configuration or plugin problems.\n"
+        "Configuration reference: the comments in conf/berth.properties and the README.");
     help.format(std::cout);
 }
 
-int BerthApplication::main(const std::vector<std::string>&) {
+int BerthApplication::main(const std::vector<std::string>& args) {
     if (helpRequested_) {
         printHelp();
         return EXIT_OK;
@@ -127,10 +154,20 @@ int BerthApplication::main(const std::vector<std::string>&) {
                   << BERTH_BUILD_SIGNATURE << ")\n";
         return EXIT_OK;
     }
+    bool migrating = !args.empty() && args[0] == "migrate";
+    if (!args.empty() && !migrating) {
+        std::cerr << "berthd: unknown command '" << args[0] << "' (berthd --help)\n";
+        return EXIT_USAGE;
+    }
+    if (!migrating && (!migratePlugin_.empty() || !migrateTo_.empty())) {
+        std::cerr << "berthd: --plugin and --to belong to `berthd migrate` (berthd --help)\n";
+        return EXIT_USAGE;
+    }
     if (!configError_.empty()) {
         std::cerr << "berthd: " << configError_ << "\n";
         return EXIT_CONFIG;
     }
+    if (migrating) return migrate(args);
     return checkOnly_ ? checkConfig() : serve();
 }
 
@@ -152,6 +189,77 @@ int BerthApplication::checkConfig() {
     }
     std::cout << configFile_ << ": configuration OK\n";
     return EXIT_OK;
+}
+
+int BerthApplication::migrate(const std::vector<std::string>& args) {
+    MigrateOptions options;
+    const std::string action = args.size() == 2 ? args[1] : "";
+    if (action == "status")
+        options.action = MigrateAction::Status;
+    else if (action == "up")
+        options.action = MigrateAction::Up;
+    else if (action == "down")
+        options.action = MigrateAction::Down;
+    else {
+        std::cerr << "berthd: usage: berthd migrate status|up|down [--plugin NAME] [--to VERSION]\n";
+        return EXIT_USAGE;
+    }
+    if (!migratePlugin_.empty()) options.plugin = migratePlugin_;
+    if (!migrateTo_.empty()) {
+        std::size_t used = 0;
+        long long to = -1;
+        try {
+            to = std::stoll(migrateTo_, &used);
+        } catch (const std::exception&) {
+        }
+        if (used != migrateTo_.size() || to < 0) {
+            std::cerr << "berthd: --to " << migrateTo_ << ": a version is an integer >= 0\n";
+            return EXIT_USAGE;
+        }
+        if (options.action == MigrateAction::Status) {
+            std::cerr << "berthd: --to goes with migrate up or down\n";
+            return EXIT_USAGE;
+        }
+        options.to = to;
+    }
+
+    std::vector<std::string> problems;
+    std::string confDir = Poco::Path(configFile_).parent().toString();
+    ServerConfig settings = ServerConfig::load(config(), confDir, problems);
+    for (const std::string& problem : problems) std::cerr << "error: " << problem << "\n";
+    if (!problems.empty()) return EXIT_CONFIG;
+
+    // The plugins are configured to learn their migrations, and never started. Their refusals are
+    // printed below; the loader's own log would repeat them.
+    DatabaseRegistry databases(settings.databases, Poco::Logger::get("berth.db"));
+    RouteTable routes;
+    Poco::Logger& quiet = Poco::Logger::get("berth.plugins.migrate");
+    quiet.setLevel(Poco::Message::PRIO_FATAL);
+    PluginManager plugins(settings.plugins, routes, quiet, &databases);
+    std::vector<PluginMigrations> declared;
+    try {
+        declared = plugins.configureAll();
+    } catch (const PluginStartupError& e) {
+        std::cerr << "error: " << e.what() << "\n";
+        return EXIT_CONFIG;
+    }
+    for (const PluginFailure& failure : plugins.failures())
+        std::cerr << "error: " << failure.describe() << "\n";
+
+    Migrator migrator(settings.databases, [](bool isError, const std::string& line) {
+        (isError ? std::cerr : std::cout) << (isError ? "error: " : "") << line << std::endl;
+    });
+    MigrateOutcome outcome = MigrateOutcome::Ok;
+    try {
+        outcome = migrator.run(declared, options);
+    } catch (const MigrationDatabaseError& e) {
+        std::cerr << "error: " << e.what() << "\n";
+        return EXIT_UNAVAILABLE;
+    }
+    plugins.stopAll();
+    if (outcome == MigrateOutcome::Failed) return EXIT_SOFTWARE;
+    if (outcome == MigrateOutcome::Refused) return EXIT_DATAERR;
+    return plugins.failures().empty() ? EXIT_OK : EXIT_CONFIG;
 }
 
 int BerthApplication::serve() {
@@ -184,6 +292,36 @@ int BerthApplication::serve() {
     RouteTable routes;
     for (const char* path : kHostPaths) routes.reserve(path);
     PluginManager plugins(settings.plugins, routes, Poco::Logger::get("berth.plugins"), &databases);
+    // db.<name>.auto_migrate: each plugin's pending migrations are applied between its configure()
+    // and its start(); a failure (or a changed migration) refuses that plugin.
+    std::vector<DatabaseSettings> autoMigrated;
+    for (const DatabaseSettings& db : settings.databases)
+        if (db.autoMigrate) autoMigrated.push_back(db);
+    if (!autoMigrated.empty()) {
+        plugins.setMigrationHook(
+            [autoMigrated](const std::string& plugin, const std::vector<Migration>& declared) {
+                std::vector<Migration> mine;
+                for (const Migration& m : declared)
+                    for (const DatabaseSettings& db : autoMigrated)
+                        if (m.database == db.name) mine.push_back(m);
+                if (mine.empty()) return;
+                Poco::Logger& migrateLog = Poco::Logger::get("berth.migrate");
+                std::string firstError;
+                Migrator migrator(autoMigrated, [&](bool isError, const std::string& line) {
+                    if (isError) {
+                        migrateLog.error("plugin '%s': %s", plugin, line);
+                        if (firstError.empty()) firstError = line;
+                    } else {
+                        migrateLog.information("plugin '%s': %s", plugin, line);
+                    }
+                });
+                MigrateOptions options;
+                options.action = MigrateAction::Up;
+                options.plugin = plugin;
+                if (migrator.run({{plugin, mine}}, options) != MigrateOutcome::Ok)
+                    throw std::runtime_error(firstError);
+            });
+    }
     try {
         plugins.startAll();
     } catch (const PluginStartupError& e) {

@@ -24,6 +24,8 @@ class BerthApplication : public Poco::Util::ServerApplication {
     void printHelp();
     int checkConfig();
     int serve();
+    /// `berthd migrate status|up|down [--plugin NAME] [--to VERSION]`.
+    int migrate(const std::vector<std::string>& args);
 
     std::string launchDir_;
     std::string configFile_;
@@ -31,6 +33,9 @@ class BerthApplication : public Poco::Util::ServerApplication {
     bool helpRequested_ = false;
     bool versionRequested_ = false;
     bool checkOnly_ = false;
+    std::string migratePlugin_;  // --plugin
+    std::string migrateTo_;      // --to
+    std::string optionError_;
 };
 
 }  // namespace berth::server

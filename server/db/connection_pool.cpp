@@ -67,7 +67,8 @@ class ConnectionPool::Sessions : public Poco::Data::SessionPool {
   public:
     Sessions(const PoolSettings& settings)
         : SessionPool("postgresql", settings.connectionString, settings.min, settings.max, kIdleSeconds),
-          statementTimeoutMs_(settings.statementTimeoutMs) {}
+          statementTimeoutMs_(settings.statementTimeoutMs),
+          schema_(settings.schema) {}
 
     // Returns true when `impl` was made by the get() that handed it out (and forgets it).
     bool takeFresh(Poco::Data::SessionImpl* impl) {
@@ -85,6 +86,7 @@ class ConnectionPool::Sessions : public Poco::Data::SessionPool {
         std::string setup =
             "SET statement_timeout = " + std::to_string(statementTimeoutMs_) +
             "; SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'iso_8601'";
+        if (!schema_.empty()) setup += "; SET search_path TO \"" + schema_ + "\"";
         PGresult* result = PQexec(conn, setup.c_str());
         bool ok = PQresultStatus(result) == PGRES_COMMAND_OK;
         std::string error = ok ? "" : PQerrorMessage(conn);
@@ -97,6 +99,7 @@ class ConnectionPool::Sessions : public Poco::Data::SessionPool {
 
   private:
     int statementTimeoutMs_;
+    std::string schema_;
     std::atomic<std::uint64_t> created_{0};
     std::mutex freshMutex_;
     std::set<Poco::Data::SessionImpl*> fresh_;

@@ -45,6 +45,7 @@ struct PoolSettings {
     int max = 16;
     int waitMs = 2000;
     int statementTimeoutMs = 30000;
+    std::string schema;  // search_path; "" = the server's default (checked by database_settings)
 };
 
 class ConnectionPool {

@@ -22,7 +22,9 @@ const std::vector<std::string> kKeys = {"host",
                                         "pool_wait_ms",
                                         "connect_timeout_s",
                                         "statement_timeout_ms",
-                                        "replicas"};
+                                        "replicas",
+                                        "schema",
+                                        "auto_migrate"};
 
 // Reads the keys of one database, collecting problems; an undefined ${...} makes the database
 // unusable (a warning) rather than a problem, so that berthd starts without PostgreSQL settings.
@@ -117,6 +119,12 @@ bool validName(const std::string& name) {
     });
 }
 
+bool validSchema(const std::string& name) {
+    return name.size() <= 63 && !std::isdigit(static_cast<unsigned char>(name[0])) &&
+           std::all_of(name.begin(), name.end(),
+                       [](unsigned char c) { return std::islower(c) || std::isdigit(c) || c == '_'; });
+}
+
 // libpq reads backslash escapes in unquoted values: keep ' and \ literal.
 std::string escape(const std::string& value) {
     std::string out;
@@ -170,6 +178,18 @@ std::vector<DatabaseSettings> loadDatabaseSettings(const Poco::Util::AbstractCon
         db.connectTimeoutS = read.integer("connect_timeout_s", db.connectTimeoutS, 1, 600);
         db.statementTimeoutMs = read.integer("statement_timeout_ms", db.statementTimeoutMs, 0, 86400000);
         db.replicas = read.endpoints("replicas");
+        db.schema = read.text("schema", "");
+        if (!db.schema.empty() && !validSchema(db.schema))
+            problems.push_back("db." + name + ".schema = '" + db.schema +
+                               "' is not a plain schema name (lower-case letters, digits and '_', not "
+                               "starting with a digit)");
+        std::string autoMigrate = Poco::toLower(read.text("auto_migrate", "false"));
+        if (autoMigrate == "true" || autoMigrate == "yes" || autoMigrate == "on" || autoMigrate == "1")
+            db.autoMigrate = true;
+        else if (!(autoMigrate == "false" || autoMigrate == "no" || autoMigrate == "off" ||
+                   autoMigrate == "0"))
+            problems.push_back("db." + name + ".auto_migrate = '" + autoMigrate +
+                               "' is not a boolean (true/false)");
         if (db.poolMin > db.poolMax)
             problems.push_back("db." + name + ".pool_min = " + std::to_string(db.poolMin) + " is above db." +
                                name + ".pool_max = " + std::to_string(db.poolMax));

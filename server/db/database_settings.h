@@ -1,6 +1,7 @@
 #pragma once
 // The named databases of conf/berth.properties: db.<name>.host, .port, .dbname, .user, .password,
-// .pool_min, .pool_max, .pool_wait_ms, .connect_timeout_s, .statement_timeout_ms, .replicas.
+// .pool_min, .pool_max, .pool_wait_ms, .connect_timeout_s, .statement_timeout_ms, .replicas,
+// .schema, .auto_migrate.
 // Read and checked here; the keys are documented in conf/berth.properties.
 
 #include <string>
@@ -30,6 +31,11 @@ struct DatabaseSettings {
     int poolWaitMs = 2000;
     int connectTimeoutS = 5;
     int statementTimeoutMs = 30000;  // 0: none
+    /// The search_path of every connection ("" = the server's default): where unqualified
+    /// tables, the plugins' and berth_migrations, are found and created. Must exist.
+    std::string schema;
+    /// Apply the plugins' pending migrations for this database at start (berth/migration.h).
+    bool autoMigrate = false;
     /// Non-empty when the database cannot be used as configured (a ${system.env.X} that is not
     /// defined): berthd still starts, warns, and answers requests that use it with 503.
     std::string unusable;

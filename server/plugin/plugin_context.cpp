@@ -27,6 +27,22 @@ Database& PluginContext::db(std::string_view name) const {
     return databases_->get(name);
 }
 
+void PluginContext::addMigrations(const std::vector<Migration>& migrations) {
+    for (const Migration& m : migrations) {
+        std::string which = "migration " + std::to_string(m.version) +
+                            (m.description.empty() ? "" : " (" + m.description + ")");
+        if (m.version <= 0) throw std::invalid_argument(which + ": the version must be a positive integer");
+        for (const Migration& other : migrations_)
+            if (other.version == m.version)
+                throw std::invalid_argument(which + ": version " + std::to_string(m.version) +
+                                            " is declared twice");
+        if (m.up.find_first_not_of(" \t\r\n") == std::string::npos)
+            throw std::invalid_argument(which + ": its up SQL is empty");
+        (void)db(m.database);  // throws, naming the configured databases
+        migrations_.push_back(m);
+    }
+}
+
 void PluginContext::wrongType(std::string_view key, const char* wanted) const {
     std::string where = file_.empty() ? "plugin " + name_ : file_;
     throw std::invalid_argument(where + ": " + std::string(key) + " = '" +

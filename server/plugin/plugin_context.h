@@ -26,6 +26,10 @@ class PluginContext : public Context {
     bool getBool(std::string_view key, bool fallback) const override;
     Poco::Logger& logger() const override { return logger_; }
     Database& db(std::string_view name) const override;
+    void addMigrations(const std::vector<Migration>& migrations) override;
+
+    /// What the plugin declared with addMigrations(), in declaration order.
+    const std::vector<Migration>& migrations() const noexcept { return migrations_; }
 
   private:
     [[noreturn]] void wrongType(std::string_view key, const char* wanted) const;
@@ -36,6 +40,7 @@ class PluginContext : public Context {
     Poco::AutoPtr<Poco::Util::AbstractConfiguration> config_;
     Poco::Logger& logger_;
     const DatabaseRegistry* databases_;
+    std::vector<Migration> migrations_;
 };
 
 }  // namespace berth::server

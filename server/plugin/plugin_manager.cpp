@@ -29,6 +29,7 @@ struct PluginManager::Loaded {
     PluginSettings settings;
     std::unique_ptr<PluginContext> context;
     void* instance = nullptr;
+    bool configuredOnly = false;  // by configureAll(): start() never ran, so stop() must not
     Json routes = Json::array();
 
     const berth_plugin_descriptor& descriptor() const { return library->descriptor(); }
@@ -124,6 +125,17 @@ std::vector<std::unique_ptr<PluginManager::Loaded>> PluginManager::loadAll() {
 }
 
 void PluginManager::startAll() {
+    bringUp(true);
+}
+
+std::vector<PluginMigrations> PluginManager::configureAll() {
+    bringUp(false);
+    std::vector<PluginMigrations> out;
+    for (const auto& plugin : started_) out.push_back({plugin->name(), plugin->context->migrations()});
+    return out;
+}
+
+void PluginManager::bringUp(bool start) {
     std::vector<std::unique_ptr<Loaded>> loaded = loadAll();
 
     std::vector<DependencyNode> nodes;
@@ -177,6 +189,21 @@ void PluginManager::startAll() {
             refuse(plugin.file(), name, std::string("configure() failed: ") + error);
             continue;
         }
+        if (migrationHook_ && start) {
+            try {
+                migrationHook_(name, plugin.context->migrations());
+            } catch (const std::exception& e) {
+                plugin.destroyInstance();
+                refuse(plugin.file(), name, std::string("migrations failed: ") + e.what());
+                continue;
+            }
+        }
+        if (!start) {
+            plugin.configuredOnly = true;
+            running.insert(name);
+            started_.push_back(std::move(found->second));
+            continue;
+        }
         PluginRoutes staged;
         if (d.start(plugin.instance, static_cast<Router*>(&staged), error, sizeof error) != 0) {
             staged.routes().clear();  // its handlers belong to the plugin being destroyed
@@ -204,6 +231,7 @@ void PluginManager::stopAll() {
     char error[1024];
     for (auto it = started_.rbegin(); it != started_.rend(); ++it) {
         Loaded& plugin = **it;
+        if (plugin.configuredOnly) continue;
         error[0] = '\0';
         if (plugin.descriptor().stop(plugin.instance, error, sizeof error) != 0)
             logger_.error("plugin '%s' (%s): stop() failed: %s", plugin.name(), plugin.file(),

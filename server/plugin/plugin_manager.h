@@ -4,11 +4,13 @@
 // A broken plugin is logged with its file and reason and skipped — or, under
 // plugins.on_failure = abort, ends start-up with that message.
 
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "../migrate/migration_plan.h"
 #include "berth/json.h"
 
 namespace Poco {
@@ -49,7 +51,15 @@ class PluginManager {
     PluginManager(const PluginManager&) = delete;
     PluginManager& operator=(const PluginManager&) = delete;
 
+    /// Called after each plugin's configure() and before its start() with the migrations it
+    /// declared (auto_migrate); an exception refuses the plugin with its message.
+    using MigrationHook = std::function<void(const std::string& plugin, const std::vector<Migration>&)>;
+    void setMigrationHook(MigrationHook hook) { migrationHook_ = std::move(hook); }
+
     void startAll();
+    /// For `berthd migrate`: load → configure every enabled plugin, in start order, without
+    /// start() (no routes); returns what each declared. stopAll() then destroys and unloads them.
+    std::vector<PluginMigrations> configureAll();
     /// Reverse start order: stop(), then the routes are unmounted, then destroy and unload.
     void stopAll();
     /// What --check-config reports: every problem, found without running plugin code
@@ -64,6 +74,7 @@ class PluginManager {
   private:
     struct Loaded;
     std::vector<std::unique_ptr<Loaded>> loadAll();
+    void bringUp(bool start);
     void refuse(const std::string& file, const std::string& plugin, const std::string& reason);
 
     PluginManagerSettings settings_;
@@ -72,6 +83,7 @@ class PluginManager {
     const DatabaseRegistry* databases_;
     std::vector<std::unique_ptr<Loaded>> started_;  // in start order
     std::vector<PluginFailure> failures_;
+    MigrationHook migrationHook_;
 };
 
 }  // namespace berth::server

@@ -1,7 +1,8 @@
 #pragma once
 /// berth/context.h — what the host gives a plugin in Plugin::configure(): its name, its
-/// prefix, its own settings from conf/plugins.d/<name>.properties, its logger and the
-/// databases of conf/berth.properties (berth/db.h).
+/// prefix, its own settings from conf/plugins.d/<name>.properties, its logger, the
+/// databases of conf/berth.properties (berth/db.h) and where it declares its migrations
+/// (berth/migration.h).
 ///
 ///     void configure(berth::Context& ctx) override {
 ///         greeting_ = ctx.getString("greeting", "Hello");
@@ -14,6 +15,9 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "berth/migration.h"
 
 namespace Poco {
 class Logger;
@@ -48,6 +52,13 @@ class Context {
     /// the configured databases when there is none of that name — call it in configure() so a
     /// typo refuses the plugin at start instead of failing requests.
     virtual Database& db(std::string_view name) const = 0;
+
+    /// Declares the plugin's database migrations (berth/migration.h); call it in configure(),
+    /// once or several times. Throws std::invalid_argument for a version <= 0 or declared twice,
+    /// an empty `up`, or a `database` berth.properties does not configure — so configure() fails
+    /// and the plugin is refused, naming the problem.
+    /// (Appended after db(): the host implements Context, so plugins built before it still load.)
+    virtual void addMigrations(const std::vector<Migration>& migrations) = 0;
 };
 
 }  // namespace v1

@@ -1,0 +1,270 @@
+// The old "visit task" service as a Berth plugin: CRUD on visit_tasks in PostgreSQL, the table
+// made by the plugin's own migrations. Only the SDK: ctx.db() for the database,
+// ctx.addMigrations() for the schema, ApiError for the 400 and 404 envelopes.
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "berth/db.h"
+#include "berth/error.h"
+#include "berth/plugin.h"
+
+namespace berth::plugins::visits {
+namespace {
+
+constexpr const char* kColumns =
+    "id, title, description, hospital_id, city_id, product_ids, user_ids, status, scheduled_at, created_at, "
+    "updated_at";
+constexpr int kInvalid = 40001;
+constexpr int kNotFound = 40401;
+constexpr std::int64_t kDefaultLimit = 20;
+constexpr std::int64_t kMaxLimit = 100;
+
+[[noreturn]] void invalid(const std::string& field, const std::string& reason) {
+    throw ApiError(400, kInvalid, "invalid " + field + ": " + reason,
+                   Json::object({{"field", field}, {"reason", reason}}));
+}
+
+[[noreturn]] void notFound(std::int64_t id) {
+    throw ApiError(404, kNotFound, "visit task not found", "no visit task with id " + std::to_string(id));
+}
+
+std::size_t codePoints(const std::string& text) {
+    std::size_t n = 0;
+    for (unsigned char c : text)
+        if ((c & 0xC0) != 0x80) ++n;
+    return n;
+}
+
+bool isInt32(const Json& value) {
+    return value.isInt() && value.asInt() >= std::numeric_limits<std::int32_t>::min() &&
+           value.asInt() <= std::numeric_limits<std::int32_t>::max();
+}
+
+/// The body of POST and PUT, checked field by field; the values bound as $1..$8.
+std::vector<Json> taskParameters(const Request& request) {
+    const Json& body = request.json();
+    if (!body.isObject()) invalid("body", "must be a JSON object");
+    static const char* const kFields[] = {"title",       "description", "hospital_id", "city_id",
+                                          "product_ids", "user_ids",    "status",      "scheduled_at"};
+    for (const auto& [key, value] : body.asObject()) {
+        bool known = false;
+        for (const char* field : kFields) known = known || key == field;
+        if (!known) invalid(key, "is not a field of a visit task");
+    }
+    auto optional = [&](const char* field) -> const Json* {
+        const Json* value = body.find(field);
+        return value == nullptr || value->isNull() ? nullptr : value;
+    };
+
+    const Json* title = optional("title");
+    if (title == nullptr) invalid("title", "is required");
+    if (!title->isString()) invalid("title", "must be a string");
+    std::size_t length = codePoints(title->asString());
+    if (length < 1 || length > 200) invalid("title", "must be 1 to 200 characters");
+
+    const Json* description = optional("description");
+    if (description != nullptr && !description->isString())
+        invalid("description", "must be a string or null");
+
+    const Json* hospital = optional("hospital_id");
+    if (hospital == nullptr) invalid("hospital_id", "is required");
+    if (!isInt32(*hospital)) invalid("hospital_id", "must be a 32-bit integer");
+
+    const Json* city = optional("city_id");
+    if (city != nullptr && !isInt32(*city)) invalid("city_id", "must be a 32-bit integer or null");
+
+    auto ids = [&](const char* field) {
+        const Json* list = optional(field);
+        if (list == nullptr) return Json::array();
+        if (!list->isArray()) invalid(field, "must be an array of 32-bit integers");
+        for (const Json& id : list->asArray())
+            if (!isInt32(id)) invalid(field, "must be an array of 32-bit integers");
+        return *list;
+    };
+
+    std::string status = "pending";
+    if (const Json* value = optional("status")) {
+        if (!value->isString()) invalid("status", "must be one of pending, in_progress, done");
+        status = value->asString();
+        if (status != "pending" && status != "in_progress" && status != "done")
+            invalid("status", "must be one of pending, in_progress, done");
+    }
+
+    const Json* scheduled = optional("scheduled_at");
+    if (scheduled != nullptr && !scheduled->isString())
+        invalid("scheduled_at", "must be a timestamp such as 2024-05-01T09:30:00Z, or null");
+
+    return {*title,
+            description != nullptr ? *description : Json(nullptr),
+            *hospital,
+            city != nullptr ? *city : Json(nullptr),
+            ids("product_ids"),
+            ids("user_ids"),
+            status,
+            scheduled != nullptr ? *scheduled : Json(nullptr)};
+}
+
+/// PostgreSQL parses scheduled_at: a text it cannot read as a timestamp is the caller's mistake.
+template <class Call>
+auto mapTimestampErrors(Call&& call) {
+    try {
+        return call();
+    } catch (const DbError& e) {
+        // 22007 invalid_datetime_format, 22008 datetime_field_overflow
+        if (e.sqlState() == "22007" || e.sqlState() == "22008")
+            invalid("scheduled_at", "must be a timestamp such as 2024-05-01T09:30:00Z, or null");
+        throw;
+    }
+}
+
+std::int64_t queryInt(const Request& request, const char* name, std::int64_t fallback, std::int64_t min,
+                      std::int64_t max) {
+    std::optional<std::string> raw = request.query(name);
+    if (!raw) return fallback;
+    std::int64_t value = 0;
+    std::size_t used = 0;
+    try {
+        value = std::stoll(*raw, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (raw->empty() || used != raw->size() || value < min || value > max)
+        invalid(name,
+                "must be an integer from " + std::to_string(min) +
+                    (max == std::numeric_limits<std::int64_t>::max() ? " up" : " to " + std::to_string(max)));
+    return value;
+}
+
+}  // namespace
+
+class VisitsPlugin : public Plugin {
+  public:
+    static constexpr const char* kName = "visits";
+    static constexpr const char* kVersion = "1.0.0";
+
+    void configure(Context& context) override {
+        std::string database = context.getString("database", "main");
+        db_ = &context.db(database);
+        Migration create{1,
+                         "create visit_tasks",
+                         "berth examples",
+                         "CREATE TABLE visit_tasks ("
+                         " id bigserial PRIMARY KEY,"
+                         " title text NOT NULL CHECK (char_length(title) BETWEEN 1 AND 200),"
+                         " description text,"
+                         " hospital_id integer NOT NULL,"
+                         " city_id integer,"
+                         " product_ids integer[] NOT NULL DEFAULT '{}',"
+                         " user_ids integer[] NOT NULL DEFAULT '{}',"
+                         " status text NOT NULL DEFAULT 'pending'"
+                         "  CHECK (status IN ('pending', 'in_progress', 'done')),"
+                         " created_at timestamptz NOT NULL DEFAULT now(),"
+                         " updated_at timestamptz NOT NULL DEFAULT now())",
+                         "DROP TABLE visit_tasks",
+                         database};
+        Migration schedule{2,
+                           "scheduled_at and an index on hospital_id",
+                           "berth examples",
+                           "ALTER TABLE visit_tasks ADD COLUMN scheduled_at timestamptz;"
+                           " CREATE INDEX visit_tasks_hospital_id ON visit_tasks (hospital_id)",
+                           "DROP INDEX visit_tasks_hospital_id;"
+                           " ALTER TABLE visit_tasks DROP COLUMN scheduled_at",
+                           database};
+        context.addMigrations({create, schedule});
+    }
+
+    void start(Router& router) override {
+        // Not nonBlocking: every route waits on PostgreSQL, so it runs on a worker.
+        router.post("/visit_tasks", [this](const Request& request) { return create(request); },
+                    {false, "Creates a visit task"});
+        router.get("/visit_tasks", [this](const Request& request) { return list(request); },
+                   {false, "Lists visit tasks (?limit=1..100, default 20; ?offset=0..)"});
+        router.get("/visit_tasks/<id:int>", [this](const Request& request) { return get(request); },
+                   {false, "One visit task"});
+        router.put("/visit_tasks/<id:int>", [this](const Request& request) { return replace(request); },
+                   {false, "Replaces a visit task (every field, as for POST)"});
+        router.del("/visit_tasks/<id:int>", [this](const Request& request) { return remove(request); },
+                   {false, "Deletes a visit task (204)"});
+    }
+
+  private:
+    Reply create(const Request& request) {
+        std::vector<Json> params = taskParameters(request);
+        return mapTimestampErrors([&] {
+            DbTransaction tx = db_->transaction(request);
+            DbResult rows = tx.query(
+                std::string(
+                    "INSERT INTO visit_tasks (title, description, hospital_id, city_id, product_ids, "
+                    "user_ids, status, scheduled_at) VALUES ($1, $2, $3, $4, $5::int[], $6::int[], $7, "
+                    "$8::timestamptz) RETURNING ") +
+                    kColumns,
+                params);
+            Json task = rows[0].toJson();
+            tx.commit();
+            return Reply::created(std::move(task));
+        });
+    }
+
+    Reply get(const Request& request) {
+        std::int64_t id = request.paramInt("id");
+        DbConnection conn = db_->acquire(request);
+        DbResult rows =
+            conn.query(std::string("SELECT ") + kColumns + " FROM visit_tasks WHERE id = $1", {id});
+        if (rows.empty()) notFound(id);
+        return rows[0].toJson();
+    }
+
+    Reply list(const Request& request) {
+        std::int64_t limit = queryInt(request, "limit", kDefaultLimit, 1, kMaxLimit);
+        std::int64_t offset = queryInt(request, "offset", 0, 0, std::numeric_limits<std::int64_t>::max());
+        DbConnection conn = db_->acquire(request);
+        DbResult rows =
+            conn.query(std::string("SELECT ") + kColumns + " FROM visit_tasks ORDER BY id LIMIT $1 OFFSET $2",
+                       {limit, offset});
+        std::int64_t total = conn.query("SELECT count(*) AS total FROM visit_tasks")[0]["total"].asInt();
+        Json page = Json::object();
+        page.set("items", rows.toJson());
+        page.set("total", total);
+        page.set("limit", limit);
+        page.set("offset", offset);
+        return page;
+    }
+
+    Reply replace(const Request& request) {
+        std::int64_t id = request.paramInt("id");
+        std::vector<Json> params = taskParameters(request);
+        params.resize(params.size() + 1);
+        params.back() = Json(id);
+        return mapTimestampErrors([&]() -> Reply {
+            DbTransaction tx = db_->transaction(request);
+            DbResult rows = tx.query(
+                std::string(
+                    "UPDATE visit_tasks SET title = $1, description = $2, hospital_id = $3, city_id = $4, "
+                    "product_ids = $5::int[], user_ids = $6::int[], status = $7, scheduled_at = "
+                    "$8::timestamptz, updated_at = now() WHERE id = $9 RETURNING ") +
+                    kColumns,
+                params);
+            if (rows.empty()) notFound(id);
+            Json task = rows[0].toJson();
+            tx.commit();
+            return task;
+        });
+    }
+
+    Reply remove(const Request& request) {
+        std::int64_t id = request.paramInt("id");
+        DbTransaction tx = db_->transaction(request);
+        if (tx.execute("DELETE FROM visit_tasks WHERE id = $1", {id}) == 0) notFound(id);
+        tx.commit();
+        return Reply::noContent();
+    }
+
+    Database* db_ = nullptr;
+};
+
+}  // namespace berth::plugins::visits
+
+BERTH_PLUGIN(berth::plugins::visits::VisitsPlugin)
