@@ -351,10 +351,19 @@ int BerthApplication::serve() {
                           Poco::Logger::get("berth.http"));
     pipeline.addHostEndpoint("/health", [] { return Json::object({{"status", "up"}}); });
     pipeline.addHostEndpoint("/plugins", [&plugins] { return plugins.describe(); });
-    pipeline.addHostEndpoint("/metrics", [&metrics, &accessLog, &databases] {
+    HttpEngine* engineForMetrics = nullptr;  // set once the engine exists, before it serves
+    pipeline.addHostEndpoint("/metrics", [&metrics, &accessLog, &databases, &engineForMetrics] {
         std::string text;
         metrics.render(text);
         databases.renderMetrics(text);
+        if (engineForMetrics != nullptr) {
+            text += "# HELP berth_io_loop_connections Open connections served by each I/O loop.\n";
+            text += "# TYPE berth_io_loop_connections gauge\n";
+            std::vector<std::size_t> counts = engineForMetrics->loopConnections();
+            for (std::size_t i = 0; i < counts.size(); ++i)
+                text += "berth_io_loop_connections{loop=\"" + std::to_string(i) + "\"} " +
+                        std::to_string(counts[i]) + "\n";
+        }
         if (accessLog) {
             text +=
                 "# HELP berth_access_log_dropped_total Access log lines dropped because the writer fell "
@@ -367,6 +376,7 @@ int BerthApplication::serve() {
 
     RequestObservers observers{&metrics, accessLog.get()};
     HttpEngine engine(settings.engine, pipeline, observers, Poco::Logger::get("berth.http"));
+    engineForMetrics = &engine;
     try {
         engine.start();
     } catch (const std::system_error& e) {

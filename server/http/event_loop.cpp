@@ -85,6 +85,10 @@ EventLoop::~EventLoop() {
         openConnections_.fetch_sub(1, std::memory_order_relaxed);
         delete connection;
     }
+    for (int fd : adopted_) {  // handed over after this loop stopped: never served
+        ::close(fd);
+        openConnections_.fetch_sub(1, std::memory_order_relaxed);
+    }
     if (wakeFd_ >= 0) ::close(wakeFd_);
     if (epollFd_ >= 0) ::close(epollFd_);
 }
@@ -122,7 +126,7 @@ void EventLoop::handlerDone(Connection* connection) {
     bool first;
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        first = completed_.empty();
+        first = completed_.empty() && adopted_.empty();
         completed_.push_back(connection);
     }
     if (first) wake();  // later ones ride on the same wake-up
@@ -268,30 +272,67 @@ void EventLoop::acceptAll() {
         }
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        auto* connection = new Connection(*this, fd);
-        epoll_event event{};
-        event.events = kReadEvents;
-        event.data.ptr = connection;
-        if (epoll_ctl(epollFd_, EPOLL_CTL_ADD, fd, &event) != 0) {
-            delete connection;
-            continue;
-        }
-        connection->loopSlot = connections_.size();
-        connections_.push_back(connection);
         openConnections_.fetch_add(1, std::memory_order_relaxed);
-        if (draining_) connection->drain();
+        EventLoop* target = leastLoaded();
+        target->load_.fetch_add(1, std::memory_order_relaxed);
+        if (target == this)
+            addConnection(fd);
+        else
+            target->adopt(fd);
     }
+}
+
+EventLoop* EventLoop::leastLoaded() noexcept {
+    EventLoop* best = this;
+    std::size_t fewest = load_.load(std::memory_order_relaxed);
+    for (EventLoop* loop : siblings_) {
+        std::size_t load = loop->load_.load(std::memory_order_relaxed);
+        if (load < fewest) {
+            best = loop;
+            fewest = load;
+        }
+    }
+    return best;
+}
+
+void EventLoop::adopt(int fd) {
+    bool first;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        first = completed_.empty() && adopted_.empty();
+        adopted_.push_back(fd);
+    }
+    if (first) wake();
+}
+
+void EventLoop::addConnection(int fd) {
+    auto* connection = new Connection(*this, fd);
+    epoll_event event{};
+    event.events = kReadEvents;
+    event.data.ptr = connection;
+    if (epoll_ctl(epollFd_, EPOLL_CTL_ADD, fd, &event) != 0) {
+        delete connection;  // closes fd
+        load_.fetch_sub(1, std::memory_order_relaxed);
+        openConnections_.fetch_sub(1, std::memory_order_relaxed);
+        return;
+    }
+    connection->loopSlot = connections_.size();
+    connections_.push_back(connection);
+    if (draining_) connection->drain();
 }
 
 void EventLoop::drainCompletions() {
     std::vector<Connection*> done;
+    std::vector<int> adopted;
     bool shutdown;
     {
         std::lock_guard<std::mutex> lock(mutex_);
         done.swap(completed_);
+        adopted.swap(adopted_);
         shutdown = shutdownRequested_ && !draining_;
     }
     for (Connection* connection : done) connection->onHandlerDone();
+    for (int fd : adopted) addConnection(fd);
     if (shutdown) {
         draining_ = true;
         accepting_ = false;
@@ -326,6 +367,7 @@ void EventLoop::reap() {
         connections_[slot]->loopSlot = slot;
         connections_.pop_back();
         openConnections_.fetch_sub(1, std::memory_order_relaxed);
+        load_.fetch_sub(1, std::memory_order_relaxed);
         delete connection;
     }
     retired_.clear();

@@ -72,11 +72,21 @@ void HttpEngine::start() {
     int loops = settings_.ioThreads > 0 ? settings_.ioThreads
                                         : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     workers_ = std::make_unique<WorkerPool>(settings_.workerThreads, settings_.maxQueued);
+    std::vector<EventLoop*> siblings;
     for (int i = 0; i < loops; ++i) {
         loops_.push_back(std::make_unique<EventLoop>(settings_, pipeline_, *workers_, observers_,
                                                      openConnections_, logger_));
-        loops_.back()->start(listenFd_);
+        siblings.push_back(loops_.back().get());
     }
+    // All exist before any accepts: the first to start may already hand connections to the others.
+    for (auto& loop : loops_) loop->setSiblings(siblings);
+    for (auto& loop : loops_) loop->start(listenFd_);
+}
+
+std::vector<std::size_t> HttpEngine::loopConnections() const {
+    std::vector<std::size_t> counts;
+    for (const auto& loop : loops_) counts.push_back(loop->load());
+    return counts;
 }
 
 bool HttpEngine::stop() {

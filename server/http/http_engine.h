@@ -35,6 +35,8 @@ class HttpEngine {
     /// off, their threads left running, and the process must end without unloading plugins.
     bool stop();
     int boundPort() const noexcept { return boundPort_; }
+    /// Open connections per I/O loop (for /metrics: they should be spread evenly).
+    std::vector<std::size_t> loopConnections() const;
 
   private:
     EngineSettings settings_;

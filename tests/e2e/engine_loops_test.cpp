@@ -1,0 +1,87 @@
+// Connections are spread evenly over the I/O loops, and /metrics adds up what each loop counted.
+// The kernel wakes one loop per burst of connects: without the hand-over to the least loaded
+// loop, a client that opens all its connections at once had them all served by one loop.
+#include <cppunit/TestFixture.h>
+#include <cppunit/extensions/HelperMacros.h>
+
+#include <cstdlib>
+#include <memory>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "berthd_process.h"
+#include "e2e_assert.h"
+#include "raw_connection.h"
+
+namespace berth::test {
+namespace {
+
+// The numbers at the end of the lines matching `series` (a regex for a sample's name and labels).
+std::vector<long> sampleValues(const std::string& metrics, const std::string& series) {
+    std::vector<long> values;
+    std::regex line(series + R"( (\d+))");
+    for (auto it = std::sregex_iterator(metrics.begin(), metrics.end(), line); it != std::sregex_iterator();
+         ++it)
+        values.push_back(std::stol((*it)[1]));
+    return values;
+}
+
+}  // namespace
+
+class EngineLoopsTest : public CppUnit::TestFixture {
+    CPPUNIT_TEST_SUITE(EngineLoopsTest);
+    CPPUNIT_TEST(testBurstOfConnectionsIsSpreadOverTheLoops);
+    CPPUNIT_TEST(testMetricsAddUpTheLoopsCounts);
+    CPPUNIT_TEST_SUITE_END();
+
+  public:
+    void setUp() override {
+        berthd_ = std::make_unique<BerthdProcess>();
+        berthd_->set("server.io_threads", "2");
+        berthd_->start();
+    }
+    void tearDown() override { berthd_.reset(); }
+
+    void testBurstOfConnectionsIsSpreadOverTheLoops() {
+        std::vector<std::unique_ptr<RawConnection>> connections;
+        for (int i = 0; i < 40; ++i) connections.push_back(std::make_unique<RawConnection>(berthd_->port()));
+        // An answer on each means each is registered with its loop.
+        for (auto& c : connections) {
+            CPPUNIT_ASSERT(c->send("GET /health HTTP/1.1\r\nHost: e2e\r\n\r\n"));
+            HttpResult r = c->readResponse(5000);
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(r.describe(), 200, r.status);
+        }
+        CPPUNIT_ASSERT(connections.front()->send("GET /metrics HTTP/1.1\r\nHost: e2e\r\n\r\n"));
+        HttpResult r = connections.front()->readResponse(5000);
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(r.describe(), 200, r.status);
+        std::vector<long> perLoop = sampleValues(r.body, R"(berth_io_loop_connections\{loop="\d+"\})");
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, std::size_t(2), perLoop.size());
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 40L, perLoop[0] + perLoop[1]);
+        CPPUNIT_ASSERT_MESSAGE(r.body, std::labs(perLoop[0] - perLoop[1]) <= 1);
+    }
+
+    void testMetricsAddUpTheLoopsCounts() {
+        // Sequential connections land on both loops; the host-endpoint series must count all.
+        for (int i = 0; i < 30; ++i) {
+            RawConnection c(berthd_->port());
+            CPPUNIT_ASSERT(c.send("GET /health HTTP/1.1\r\nHost: e2e\r\nConnection: close\r\n\r\n"));
+            HttpResult r = c.readResponse(5000);
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(r.describe(), 200, r.status);
+        }
+        RawConnection c(berthd_->port());
+        CPPUNIT_ASSERT(c.send("GET /metrics HTTP/1.1\r\nHost: e2e\r\n\r\n"));
+        HttpResult r = c.readResponse(5000);
+        std::vector<long> health =
+            sampleValues(r.body, R"(berth_http_requests_total\{plugin="",route="",method="",status="200"\})");
+        // 30 here plus the start-up probes of /health; /metrics itself is counted after it answers.
+        CPPUNIT_ASSERT_MESSAGE(r.body, !health.empty() && health[0] >= 30);
+    }
+
+  private:
+    std::unique_ptr<BerthdProcess> berthd_;
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(EngineLoopsTest);
+
+}  // namespace berth::test
