@@ -43,24 +43,30 @@ class EngineLoopsTest : public CppUnit::TestFixture {
     }
     void tearDown() override { berthd_.reset(); }
 
+    // Three bursts of 40, checked after each: the kernel alone sometimes splits one burst evenly
+    // by chance, but not three in a row.
     void testBurstOfConnectionsIsSpreadOverTheLoops() {
         std::vector<std::unique_ptr<RawConnection>> connections;
-        for (int i = 0; i < 40; ++i) connections.push_back(std::make_unique<RawConnection>(berthd_->port()));
-        // An answer on each means each is registered with its loop.
-        for (auto& c : connections) {
-            CPPUNIT_ASSERT(c->send("GET /health HTTP/1.1\r\nHost: e2e\r\n\r\n"));
-            HttpResult r = c->readResponse(5000);
+        for (int burst = 1; burst <= 3; ++burst) {
+            for (int i = 0; i < 40; ++i)
+                connections.push_back(std::make_unique<RawConnection>(berthd_->port()));
+            // An answer on each means each is registered with its loop.
+            for (std::size_t i = connections.size() - 40; i < connections.size(); ++i) {
+                CPPUNIT_ASSERT(connections[i]->send("GET /health HTTP/1.1\r\nHost: e2e\r\n\r\n"));
+                HttpResult r = connections[i]->readResponse(5000);
+                CPPUNIT_ASSERT_EQUAL_MESSAGE(r.describe(), 200, r.status);
+            }
+            CPPUNIT_ASSERT(connections.front()->send("GET /metrics HTTP/1.1\r\nHost: e2e\r\n\r\n"));
+            HttpResult r = connections.front()->readResponse(5000);
             CPPUNIT_ASSERT_EQUAL_MESSAGE(r.describe(), 200, r.status);
+            std::vector<long> perLoop = sampleValues(r.body, R"(berth_io_loop_connections\{loop="\d+"\})");
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, std::size_t(2), perLoop.size());
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 40L * burst, perLoop[0] + perLoop[1]);
+            // Even up to the connections of start-up probes still closing when the first burst
+            // came (they count until reaped); without the hand-over one loop gets most of them.
+            CPPUNIT_ASSERT_MESSAGE("after burst " + std::to_string(burst) + ":\n" + r.body,
+                                   std::labs(perLoop[0] - perLoop[1]) <= 4);
         }
-        CPPUNIT_ASSERT(connections.front()->send("GET /metrics HTTP/1.1\r\nHost: e2e\r\n\r\n"));
-        HttpResult r = connections.front()->readResponse(5000);
-        CPPUNIT_ASSERT_EQUAL_MESSAGE(r.describe(), 200, r.status);
-        std::vector<long> perLoop = sampleValues(r.body, R"(berth_io_loop_connections\{loop="\d+"\})");
-        CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, std::size_t(2), perLoop.size());
-        CPPUNIT_ASSERT_EQUAL_MESSAGE(r.body, 40L, perLoop[0] + perLoop[1]);
-        // Even up to the connections of start-up probes still closing when the burst came (they
-        // count until reaped); without the hand-over one loop gets nearly all of the 40.
-        CPPUNIT_ASSERT_MESSAGE(r.body, std::labs(perLoop[0] - perLoop[1]) <= 4);
     }
 
     void testMetricsAddUpTheLoopsCounts() {
