@@ -224,7 +224,8 @@ class VisitsPlugin : public Plugin {
         DbResult rows =
             conn.query(std::string("SELECT ") + kColumns + " FROM visit_tasks ORDER BY id LIMIT $1 OFFSET $2",
                        {limit, offset});
-        std::int64_t total = conn.query("SELECT count(*) AS total FROM visit_tasks")[0]["total"].asInt();
+        DbResult counted = conn.query("SELECT count(*) AS total FROM visit_tasks");
+        std::int64_t total = counted[0]["total"].asInt();
         Json page = Json::object();
         page.set("items", rows.toJson());
         page.set("total", total);

@@ -11,6 +11,13 @@ DbError::DbError(std::string sqlState, const std::string& message)
 DbError::~DbError() = default;
 
 DbSession::~DbSession() = default;
+
+void DbSession::finishAtScopeEnd() noexcept {
+    try {
+        finish(true);
+    } catch (...) {
+    }
+}
 Database::~Database() = default;
 
 // --- DbResult ------------------------------------------------------------------------------
@@ -24,14 +31,14 @@ std::size_t DbResult::columnIndex(std::string_view name) const noexcept {
     return npos;
 }
 
-DbRow DbResult::operator[](std::size_t row) const {
+DbRow DbResult::operator[](std::size_t row) const& {
     if (row >= size())
         throw std::out_of_range("row " + std::to_string(row) + " of a result with " + std::to_string(size()) +
                                 " rows");
     return DbRow(*this, row);
 }
 
-const Json& DbResult::cell(std::size_t row, std::size_t column) const {
+const Json& DbResult::cell(std::size_t row, std::size_t column) const& {
     if (row >= size() || column >= columns_.size())
         throw std::out_of_range("cell (" + std::to_string(row) + ", " + std::to_string(column) +
                                 ") of a result with " + std::to_string(size()) + " rows and " +
@@ -96,12 +103,12 @@ std::int64_t DbConnection::execute(std::string_view sql, const std::vector<Json>
 }
 
 DbTransaction::DbTransaction(std::unique_ptr<DbSession> session) noexcept
-    : DbConnection(std::move(session)), uncaught_(std::uncaught_exceptions()) {}
+    : session_(std::move(session)), uncaught_(std::uncaught_exceptions()) {}
 
 DbTransaction::DbTransaction(DbTransaction&& other) noexcept
-    : DbConnection(std::move(other)), uncaught_(other.uncaught_) {}
+    : session_(std::move(other.session_)), uncaught_(other.uncaught_) {}
 
-DbTransaction::~DbTransaction() noexcept(false) {
+DbTransaction::~DbTransaction() {
     if (!session_) return;
     std::unique_ptr<DbSession> session = std::move(session_);
     if (std::uncaught_exceptions() > uncaught_) {
@@ -111,7 +118,15 @@ DbTransaction::~DbTransaction() noexcept(false) {
         }
         return;
     }
-    session->finish(true);
+    session->finishAtScopeEnd();  // noexcept: a failure is reported by the host
+}
+
+DbResult DbTransaction::query(std::string_view sql, const std::vector<Json>& params) {
+    return live(session_).query(sql, params);
+}
+
+std::int64_t DbTransaction::execute(std::string_view sql, const std::vector<Json>& params) {
+    return live(session_).query(sql, params).affectedRows();
 }
 
 void DbTransaction::commit() {

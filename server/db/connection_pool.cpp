@@ -8,6 +8,7 @@
 #include <Poco/Logger.h>
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <set>
@@ -19,7 +20,10 @@ namespace {
 
 constexpr int kIdleSeconds = 60;  // idle sessions beyond pool_min are closed after this
 constexpr int kStatementDeadlineMarginMs = 2000;
-constexpr int kMaxStaleSkips = 64;  // idle sessions found dead in one acquire, at most
+constexpr int kMaxStaleSkips = 64;        // idle sessions found dead in one acquire, at most
+constexpr int kReleaseDeadlineMs = 1000;  // ROLLBACK or reset on release; slower: drop the session
+constexpr int kBackoffFirstMs = 250;      // no connect attempt this long after a failed one,
+constexpr int kBackoffMaxMs = 4000;       // doubling with each failure in a row up to this
 
 // libpq prints notices (and a FATAL that arrives while a session is idle) on stderr by default.
 void noticeToLog(void*, const char* message) {
@@ -65,10 +69,10 @@ Poco::Data::PostgreSQL::SessionImpl& postgresImpl(Poco::Data::Session& session) 
 // SessionPool with our per-session setup; remembers which sessions were just made.
 class ConnectionPool::Sessions : public Poco::Data::SessionPool {
   public:
-    Sessions(const PoolSettings& settings)
+    Sessions(const PoolSettings& settings, const std::string& setupSql)
         : SessionPool("postgresql", settings.connectionString, settings.min, settings.max, kIdleSeconds),
-          statementTimeoutMs_(settings.statementTimeoutMs),
-          schema_(settings.schema) {}
+          setupSql_(setupSql),
+          setupDeadlineMs_(settings.connectTimeoutMs) {}
 
     // Returns true when `impl` was made by the get() that handed it out (and forgets it).
     bool takeFresh(Poco::Data::SessionImpl* impl) {
@@ -81,25 +85,19 @@ class ConnectionPool::Sessions : public Poco::Data::SessionPool {
     void customizeSession(Poco::Data::Session& session) override {
         PGconn* conn = postgresImpl(session).handle();
         PQsetNoticeProcessor(conn, noticeToLog, nullptr);
-        // UTC and ISO so timestamps decode the same everywhere; statement_timeout bounds every
-        // statement on the server side.
-        std::string setup =
-            "SET statement_timeout = " + std::to_string(statementTimeoutMs_) +
-            "; SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'iso_8601'";
-        if (!schema_.empty()) setup += "; SET search_path TO \"" + schema_ + "\"";
-        PGresult* result = PQexec(conn, setup.c_str());
-        bool ok = PQresultStatus(result) == PGRES_COMMAND_OK;
-        std::string error = ok ? "" : PQerrorMessage(conn);
-        PQclear(result);
-        if (!ok) throw Poco::Data::ConnectionFailedException("session setup failed: " + error);
+        try {
+            pg::runScript(conn, setupSql_, setupDeadlineMs_);  // a server that stops answering: bounded
+        } catch (const std::exception& e) {
+            throw Poco::Data::ConnectionFailedException(std::string("session setup failed: ") + e.what());
+        }
         ++created_;
         std::lock_guard<std::mutex> lock(freshMutex_);
         fresh_.insert(session.impl());
     }
 
   private:
-    int statementTimeoutMs_;
-    std::string schema_;
+    std::string setupSql_;
+    int setupDeadlineMs_;
     std::atomic<std::uint64_t> created_{0};
     std::mutex freshMutex_;
     std::set<Poco::Data::SessionImpl*> fresh_;
@@ -110,6 +108,7 @@ struct ConnectionPool::Lease::State {
     Poco::Data::Session session;
     PGconn* conn = nullptr;
     bool reused = false;
+    bool dirty = false;
 
     explicit State(Poco::Data::Session s) : session(std::move(s)) {}
 };
@@ -147,32 +146,56 @@ void ConnectionPool::Lease::discard() noexcept {
     state_->conn = nullptr;  // freed by close()
 }
 
+void ConnectionPool::Lease::markDirty() noexcept {
+    if (state_) state_->dirty = true;
+}
+
 void ConnectionPool::Lease::release() noexcept {
     if (!state_) return;
+    ConnectionPool* pool = state_->pool;
+    bool pooled = state_->conn != nullptr && pool->cleanForReuse(state_->conn, state_->dirty);
+    if (!pooled) discard();
     std::unique_ptr<State> state = std::move(state_);
-    // A session inside a transaction, or busy, must not serve the next caller.
-    if (state->conn != nullptr && PQstatus(state->conn) == CONNECTION_OK &&
-        PQtransactionStatus(state->conn) != PQTRANS_IDLE) {
-        PGresult* result = PQexec(state->conn, "ROLLBACK");
-        PQclear(result);
-        if (!pg::connectionIdle(state->conn)) {
-            state_ = std::move(state);
-            discard();
-            state = std::move(state_);
-        }
-    }
-    ConnectionPool* pool = state->pool;
     try {
         state->session.close();  // back into the SessionPool (or dropped when not connected)
     } catch (...) {
     }
     state.reset();
-    pool->giveBack();
+    pool->giveBack(pooled);
+}
+
+bool ConnectionPool::cleanForReuse(pg_conn* conn, bool dirty) noexcept {
+    if (PQstatus(conn) != CONNECTION_OK) return false;
+    try {
+        // Inside a transaction: ROLLBACK, which a healthy server answers at once. Busy (a statement
+        // still running, its answer unread): drop it rather than wait.
+        if (!pg::connectionIdle(conn)) {
+            if (!pg::inTransactionBlock(conn)) return false;
+            pg::runStatement(conn, "ROLLBACK", {}, kReleaseDeadlineMs);
+            if (!pg::connectionIdle(conn)) return false;
+        }
+        // What the borrower changed for the session (SET, advisory locks, LISTEN, prepared
+        // statements, temp tables) must not reach the next one: reset all of it, then our setup.
+        if (dirty) pg::runScript(conn, resetSql_, kReleaseDeadlineMs);
+        return pg::connectionIdle(conn);
+    } catch (...) {
+        return false;
+    }
 }
 
 ConnectionPool::ConnectionPool(PoolSettings settings) : settings_(std::move(settings)) {
     registerConnector();
-    sessions_ = std::make_unique<Sessions>(settings_);
+    // UTC and ISO so timestamps decode the same everywhere; statement_timeout bounds every
+    // statement on the server side.
+    setupSql_ = "SET statement_timeout = " + std::to_string(settings_.statementTimeoutMs) +
+                "; SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'iso_8601'";
+    if (!settings_.schema.empty()) setupSql_ += "; SET search_path TO \"" + settings_.schema + "\"";
+    // DISCARD ALL, spelled out: DISCARD ALL itself refuses to run in a multi-statement query.
+    resetSql_ =
+        "RESET ALL; SELECT pg_advisory_unlock_all(); UNLISTEN *; DEALLOCATE ALL; CLOSE ALL; DISCARD TEMP; "
+        "DISCARD SEQUENCES; " +
+        setupSql_;
+    sessions_ = std::make_unique<Sessions>(settings_, setupSql_);
 }
 
 ConnectionPool::~ConnectionPool() {
@@ -182,10 +205,11 @@ ConnectionPool::~ConnectionPool() {
     }
 }
 
-void ConnectionPool::giveBack() noexcept {
+void ConnectionPool::giveBack(bool pooled) noexcept {
     {
         std::lock_guard<std::mutex> lock(mutex_);
         --inUse_;
+        if (pooled) ++idle_;
     }
     freed_.notify_one();
 }
@@ -200,12 +224,12 @@ int ConnectionPool::statementDeadlineMs() const noexcept {
 }
 
 ConnectionPool::Lease ConnectionPool::acquire() {
+    Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(settings_.waitMs);
     {
         std::unique_lock<std::mutex> lock(mutex_);
         if (inUse_ >= settings_.max) {
             ++waiting_;
-            bool got = freed_.wait_for(lock, std::chrono::milliseconds(settings_.waitMs),
-                                       [this] { return inUse_ < settings_.max; });
+            bool got = freed_.wait_until(lock, deadline, [this] { return inUse_ < settings_.max; });
             --waiting_;
             if (!got) {
                 ++errors_;
@@ -218,24 +242,9 @@ ConnectionPool::Lease ConnectionPool::acquire() {
         }
         ++inUse_;
     }
-    // From here on a slot is ours: give it back on every failure.
+    // From here on a slot is ours: take() gives it back when it throws.
     for (int attempt = 0;; ++attempt) {
-        std::unique_ptr<Lease::State> state;
-        try {
-            state = std::make_unique<Lease::State>(sessions_->get());
-            state->pool = this;
-            Poco::Data::PostgreSQL::SessionImpl& impl = postgresImpl(state->session);
-            state->conn = impl.handle();
-            state->reused = !sessions_->takeFresh(&impl);
-        } catch (const Poco::Exception& e) {
-            countError();
-            giveBack();
-            throw DatabaseUnavailable(settings_.label + ": " + oneLine(e.displayText()));
-        } catch (const std::exception& e) {
-            countError();
-            giveBack();
-            throw DatabaseUnavailable(settings_.label + ": " + oneLine(e.what()));
-        }
+        std::unique_ptr<Lease::State> state = take(deadline);
         if (!state->reused || pg::idleConnectionAlive(state->conn) || attempt >= kMaxStaleSkips) {
             return Lease(std::move(state));
         }
@@ -250,22 +259,88 @@ ConnectionPool::Lease ConnectionPool::acquire() {
     }
 }
 
+std::unique_ptr<ConnectionPool::Lease::State> ConnectionPool::take(Clock::time_point deadline) {
+    {
+        std::unique_lock<std::mutex> lock(mutex_);
+        if (getting_) {
+            ++waiting_;
+            bool got = gate_.wait_until(lock, deadline, [this] { return !getting_; });
+            --waiting_;
+            if (!got) {
+                ++errors_;
+                ++timeouts_;
+                lock.unlock();
+                giveBack(false);
+                throw DatabaseUnavailable(settings_.label + ": no connection within " +
+                                              std::to_string(settings_.waitMs) +
+                                              " ms (a connect is in progress)",
+                                          true);
+            }
+        }
+        if (idle_ == 0 && Clock::now() < retryAfter_) {
+            ++errors_;
+            std::string reason = lastConnectError_;
+            lock.unlock();
+            giveBack(false);
+            throw DatabaseUnavailable(settings_.label + ": " + reason + " (not retried yet)");
+        }
+        getting_ = true;
+    }
+    std::unique_ptr<Lease::State> state;
+    std::string error;
+    int idleNow = 0;
+    try {
+        state = std::make_unique<Lease::State>(sessions_->get());
+        state->pool = this;
+        Poco::Data::PostgreSQL::SessionImpl& impl = postgresImpl(state->session);
+        state->conn = impl.handle();
+        state->reused = !sessions_->takeFresh(&impl);
+        idleNow = static_cast<int>(sessions_->idle());  // no one else is in get(): quick
+    } catch (const Poco::Exception& e) {
+        error = oneLine(e.displayText());
+    } catch (const std::exception& e) {
+        error = oneLine(e.what());
+    }
+    if (!error.empty()) state.reset();  // gives a session back, if the failure came after get()
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        getting_ = false;
+        if (error.empty()) {
+            idle_ = idleNow;
+            if (!state->reused) {
+                failuresInRow_ = 0;
+                retryAfter_ = {};
+            }
+        } else {
+            ++errors_;
+            ++connectFailures_;
+            ++failuresInRow_;
+            int backoffMs = kBackoffFirstMs << std::min(failuresInRow_ - 1, 8);
+            retryAfter_ = Clock::now() + std::chrono::milliseconds(std::min(backoffMs, kBackoffMaxMs));
+            lastConnectError_ = error;
+        }
+    }
+    gate_.notify_all();
+    if (!error.empty()) {
+        giveBack(false);
+        throw DatabaseUnavailable(settings_.label + ": " + error);
+    }
+    return state;
+}
+
 PoolStats ConnectionPool::stats() const {
+    // Our counters only: SessionPool::idle() would wait for a connect in progress.
     PoolStats s;
     s.endpoint = settings_.label;
     s.capacity = settings_.max;
     s.created = sessions_->created();
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        s.inUse = inUse_;
-        s.waiting = waiting_;
-        s.errors = errors_;
-        s.timeouts = timeouts_;
-    }
-    try {
-        s.idle = sessions_->idle();
-    } catch (...) {
-    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    s.inUse = inUse_;
+    s.idle = idle_;
+    s.waiting = waiting_;
+    s.errors = errors_;
+    s.timeouts = timeouts_;
+    s.connectFailures = connectFailures_;
     return s;
 }
 

@@ -27,6 +27,7 @@ PoolSettings poolSettings(const DatabaseSettings& db, const DatabaseEndpoint& en
     p.max = db.poolMax;
     p.waitMs = db.poolWaitMs;
     p.statementTimeoutMs = db.statementTimeoutMs;
+    p.connectTimeoutMs = db.connectTimeoutS * 1000;
     p.schema = db.schema;
     return p;
 }

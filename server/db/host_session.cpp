@@ -1,12 +1,27 @@
 #include "host_session.h"
 
+#include <Poco/Logger.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "berth/error.h"
 #include "host_database.h"
 #include "pg_statement.h"
+#include "scope_end_failure.h"
 
 namespace berth::server {
 namespace {
 
+using Clock = std::chrono::steady_clock;
+
 constexpr int kMaxRetries = 8;
+constexpr int kRetryBudgetMs = 10000;  // all attempts together, when statement_timeout_ms is 0
+
+int msLeft(Clock::time_point deadline) {
+    return static_cast<int>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count());
+}
 
 }  // namespace
 
@@ -18,61 +33,130 @@ HostSession::HostSession(HostDatabase& db, ConnectionPool::Lease lease, bool tra
 
 HostSession::~HostSession() = default;  // the lease rolls back an open transaction, gives the session back
 
+void HostSession::failedEarlier() {
+    db_.unavailable(requestId_, "statement on a session whose connection was lost earlier in the request",
+                    false);
+}
+
 DbResult HostSession::query(std::string_view sql, const std::vector<Json>& params) {
-    if (!lease_) throw std::logic_error("database session used after its transaction ended");
+    if (failed_) failedEarlier();
+    if (ended_) throw std::logic_error("database session used after its transaction ended");
+    if (!lease_) lease_ = db_.leaseForRead(requestId_);  // a plain connection whose session was dropped
     return run(sql, params);
 }
 
+void HostSession::dropLease(const std::string& reason) {
+    ConnectionPool& pool = lease_.pool();
+    lease_.discard();
+    lease_.release();
+    db_.connectionLost(pool, requestId_, reason);
+}
+
 DbResult HostSession::run(std::string_view sql, const std::vector<Json>& params) {
+    const int deadlineMs = lease_.pool().statementDeadlineMs();  // 0: no client-side deadline
+    const Clock::time_point overall =
+        Clock::now() + std::chrono::milliseconds(deadlineMs > 0 ? deadlineMs : kRetryBudgetMs);
     for (int attempt = 0;; ++attempt) {
+        bool stateChanged = false;  // also when the statement fails: a lock may have been taken
         try {
-            DbResult result =
-                pg::runStatement(lease_.conn(), sql, params, lease_.pool().statementDeadlineMs());
-            retryable_ = false;
+            int timeoutMs = deadlineMs > 0 ? std::max(1, msLeft(overall)) : 0;
+            DbResult result = pg::runStatement(lease_.conn(), sql, params, timeoutMs, &stateChanged);
+            if (stateChanged) lease_.markDirty();
+            started_ = true;
             return result;
         } catch (const pg::ConnectionLost& e) {
-            // A session that waited in the pool may have been closed by a server restart: nothing
-            // ran on it, so a retry on another connection is safe. After a restart every idle
-            // session is dead, so retry while the failures are on sessions that had waited.
-            bool retry = retryable_ && attempt < kMaxRetries && lease_.reused();
-            ConnectionPool& pool = lease_.pool();
-            lease_.discard();
-            lease_.release();
-            db_.connectionLost(pool, requestId_, e.what());
+            using Stage = pg::ConnectionLost::Stage;
+            // Safe to run again elsewhere only when nothing can have run: the statement never left
+            // (BeforeSend), or it was the BEGIN of a transaction. Never after a deadline.
+            bool safe = e.stage() == Stage::BeforeSend ||
+                        (transaction_ && !started_ && e.stage() == Stage::AfterSend);
+            bool retry = safe && !started_ && attempt < kMaxRetries && msLeft(overall) > 0;
+            dropLease(e.what());
+            failed_ = true;  // until a new lease is had
             if (!retry) db_.unavailable(requestId_, e.what(), false);
             lease_ = transaction_ ? db_.leasePrimary(requestId_) : db_.leaseForRead(requestId_);
+            failed_ = false;
+        } catch (const pg::ConnectionSpoiled& e) {
+            started_ = true;
+            dropLease(e.what());
+            failed_ = transaction_;  // the transaction went with the connection
+            throw DbError(e.sqlState(), e.what());
         } catch (const DbError&) {
-            retryable_ = false;
+            started_ = true;
+            if (stateChanged && lease_) lease_.markDirty();
             throw;
         }
     }
 }
 
 void HostSession::finish(bool commit) {
+    if (ended_) return;
+    ended_ = true;
+    if (failed_) {
+        // The connection, and with it the transaction, was lost earlier: never report a commit.
+        if (commit && transaction_)
+            db_.unavailable(requestId_, "commit of a transaction whose connection was lost", false);
+        return;
+    }
     if (!lease_) return;
     if (!transaction_) {
         lease_.release();
         return;
     }
-    if (commit && pg::transactionFailed(lease_.conn())) {
+    if (!commit) {
+        lease_.release();  // ROLLBACK under a short deadline, or the connection is dropped
+        return;
+    }
+    if (pg::transactionFailed(lease_.conn())) {
         lease_.release();  // rolls back
         throw DbError("25P02", "the transaction was rolled back because a statement in it failed");
     }
     try {
-        pg::runStatement(lease_.conn(), commit ? "COMMIT" : "ROLLBACK", {},
-                         lease_.pool().statementDeadlineMs());
+        pg::runStatement(lease_.conn(), "COMMIT", {}, lease_.pool().statementDeadlineMs());
     } catch (const pg::ConnectionLost& e) {
-        ConnectionPool& pool = lease_.pool();
-        lease_.discard();
-        lease_.release();
-        db_.connectionLost(pool, requestId_, e.what());
-        if (commit) db_.unavailable(requestId_, std::string("commit failed: ") + e.what(), false);
-        return;  // a rollback on a lost connection: the server has rolled back already
+        dropLease(e.what());
+        db_.logger().error(
+            "database '%s': connection lost during COMMIT (request %s): %s; the outcome is unknown",
+            db_.name(), requestId_, std::string(e.what()));
+        throw DbError("08007",
+                      "commit outcome unknown: the connection was lost during COMMIT, so the transaction "
+                      "may or may not have been committed");
     } catch (...) {
         lease_.release();
         throw;
     }
     lease_.release();
+}
+
+void HostSession::finishAtScopeEnd() noexcept {
+    ScopeEndFailure failure;
+    failure.requestId = requestId_;
+    try {
+        finish(true);
+        return;
+    } catch (const ApiError& e) {
+        failure.status = e.httpStatus();
+        failure.code = e.code();
+        failure.message = e.message();
+    } catch (const DbError& e) {
+        failure.message = "internal server error";
+        try {
+            db_.logger().error(
+                "database '%s': the commit at the end of a DbTransaction scope failed (request %s, SQLSTATE "
+                "%s): "
+                "%s; the handler's reply is replaced by a 500",
+                db_.name(), requestId_, e.sqlState(), std::string(e.what()));
+        } catch (...) {
+        }
+    } catch (const std::exception& e) {
+        failure.message = "internal server error";
+    } catch (...) {
+        failure.message = "internal server error";
+    }
+    try {
+        recordScopeEndFailure(std::move(failure));
+    } catch (...) {
+    }
 }
 
 }  // namespace berth::server

@@ -1,6 +1,7 @@
 #include "pg_values.h"
 
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -89,11 +90,24 @@ Json floating(std::string_view text) {
     return Json(value);
 }
 
+// Digits that matter for a double: without the sign, the leading zeros and the trailing zeros.
+std::size_t significantDigits(std::string_view text) {
+    std::string digits;
+    for (char c : text)
+        if (c >= '0' && c <= '9' && !(digits.empty() && c == '0')) digits += c;
+    while (!digits.empty() && digits.back() == '0') digits.pop_back();
+    return digits.size();
+}
+
+// numeric: an integer when integral and within 64 bits; a double when that is exact enough to
+// give the same decimal back (at most 15 significant digits); else the decimal text, unrounded.
 Json numeric(std::string_view text) {
     if (text.find_first_of(".eEN") == std::string_view::npos) {  // integral ("NaN" has an N)
         Json asInt = integer(text);
         if (asInt.isInt()) return asInt;
     }
+    bool finiteText = text.find_first_of("NI") == std::string_view::npos;  // NaN, Infinity
+    if (finiteText && significantDigits(text) > 15) return Json(std::string(text));
     return floating(text);
 }
 
@@ -236,9 +250,12 @@ std::optional<std::string> encodeParam(const Json& value) {
         case Json::Type::Int:
             return std::to_string(value.asInt());
         case Json::Type::Double: {
-            char buffer[32];
-            std::snprintf(buffer, sizeof buffer, "%.17g", value.asDouble());
-            return std::string(buffer);
+            double d = value.asDouble();
+            if (std::isnan(d)) return std::string("NaN");
+            if (std::isinf(d)) return std::string(d > 0 ? "Infinity" : "-Infinity");
+            char buffer[32];  // the shortest text that reads back as the same double: 0.1, not 0.1000…01
+            std::to_chars_result r = std::to_chars(buffer, buffer + sizeof buffer, d);
+            return std::string(buffer, r.ptr);
         }
         case Json::Type::String:
             return value.asString();

@@ -3,6 +3,7 @@
 #include <Poco/Logger.h>
 
 #include "berth/error.h"
+#include "db/scope_end_failure.h"
 #include "envelope.h"
 #include "request_id.h"
 
@@ -182,7 +183,13 @@ const Route* HttpPipeline::prepare(HostRequest& request, HttpResponse& response)
 void HttpPipeline::run(const Route& route, HostRequest& request, HttpResponse& response) const {
     const Mount& mount = *route.mount;
     try {
+        takeScopeEndFailure();  // a stale one from elsewhere on this thread
         Reply reply = route.handler(request);
+        // A DbTransaction whose commit at the end of its scope failed: the reply is not true.
+        if (std::optional<ScopeEndFailure> failed = takeScopeEndFailure()) {
+            fail(request, failed->status, failed->code, failed->message, nullptr, response);
+            return;
+        }
         int status = reply.statusCode();
         bool statusOk = reply.isRaw() ? (status >= 200 && status < 400) : (status >= 200 && status < 300);
         if (!statusOk) {

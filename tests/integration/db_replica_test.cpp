@@ -14,8 +14,10 @@ using berth::test::TestRequest;
 
 namespace {
 
-bool inRecovery(berth::DbConnection& conn) {
-    return conn.query("SELECT pg_is_in_recovery() AS r")[0]["r"].asBool();
+template <typename Handle>  // DbConnection or DbTransaction
+bool inRecovery(Handle& conn) {
+    berth::DbResult r = conn.query("SELECT pg_is_in_recovery() AS r");
+    return r[0]["r"].asBool();
 }
 
 }  // namespace

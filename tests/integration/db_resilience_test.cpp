@@ -51,7 +51,8 @@ class DbResilienceTest : public CppUnit::TestFixture {
         berth::test::postgresScript("restart >/dev/null");
         for (int i = 0; i < 3; ++i) {
             berth::DbConnection conn = registry.get("main").acquire(request_);
-            CPPUNIT_ASSERT(conn.query("SELECT 1 AS one")[0]["one"] == Json(1));
+            berth::DbResult one = conn.query("SELECT 1 AS one");
+            CPPUNIT_ASSERT(one[0]["one"] == Json(1));
         }
         auto stats = registry.stats()[0].primary;
         CPPUNIT_ASSERT_MESSAGE(std::to_string(stats.created),
@@ -81,7 +82,8 @@ class DbResilienceTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT_EQUAL(0, registry.stats()[0].primary.inUse);
         berth::test::postgresScript("start --replica >/dev/null");
         berth::DbConnection conn = registry.get("main").acquire(request_);
-        CPPUNIT_ASSERT(conn.query("SELECT 1 AS one")[0]["one"] == Json(1));
+        berth::DbResult one = conn.query("SELECT 1 AS one");
+        CPPUNIT_ASSERT(one[0]["one"] == Json(1));
     }
 
     void testBerthdOutageOverHttp() {

@@ -125,13 +125,15 @@ class DbTransactionTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT(stats.timeouts >= 1);
         b.commit();  // frees one: the next acquire gets it
         DbConnection c = db().acquire(request_);
-        CPPUNIT_ASSERT(c.query("SELECT 1 AS x")[0]["x"] == Json(1));
+        berth::DbResult x = c.query("SELECT 1 AS x");
+        CPPUNIT_ASSERT(x[0]["x"] == Json(1));
     }
 
   private:
     berth::Database& db() { return registry_->get("main"); }
     std::int64_t count() {
-        return db().acquire(request_).query("SELECT count(*) AS n FROM " + table_)[0]["n"].asInt();
+        berth::DbResult n = db().acquire(request_).query("SELECT count(*) AS n FROM " + table_);
+        return n[0]["n"].asInt();
     }
 
     std::unique_ptr<DatabaseRegistry> registry_;

@@ -34,7 +34,8 @@ DbResult TestSchema::query(const std::string& sql, const std::vector<Json>& para
 }
 
 bool TestSchema::tableExists(const std::string& table) {
-    return query("SELECT to_regclass($1) IS NOT NULL AS found", {name_ + "." + table})[0]["found"].asBool();
+    DbResult found = query("SELECT to_regclass($1) IS NOT NULL AS found", {name_ + "." + table});
+    return found[0]["found"].asBool();
 }
 
 bool TestSchema::columnExists(const std::string& table, const std::string& column) {

@@ -121,7 +121,11 @@ class DatabaseSettingsTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT(decodeCell(16, "t") == Json(true));
         CPPUNIT_ASSERT(decodeCell(20, "-9223372036854775808") == Json(INT64_MIN));
         CPPUNIT_ASSERT(decodeCell(1700, "42") == Json(42));
-        CPPUNIT_ASSERT(decodeCell(1700, "99999999999999999999") == Json(1e20));
+        // Beyond 64 bits and 15 significant digits: the exact text, not a rounded 1e20.
+        CPPUNIT_ASSERT(decodeCell(1700, "99999999999999999999") == Json("99999999999999999999"));
+        CPPUNIT_ASSERT(decodeCell(1700, "100000000000000000000") == Json(1e20));
+        CPPUNIT_ASSERT(decodeCell(1700, "1234567890.12345678") == Json("1234567890.12345678"));
+        CPPUNIT_ASSERT(decodeCell(1700, "0.1") == Json(0.1));
         CPPUNIT_ASSERT(decodeCell(1700, "NaN").isNull());
         CPPUNIT_ASSERT(decodeCell(701, "Infinity").isNull());
         CPPUNIT_ASSERT(decodeCell(1184, "2024-05-01 10:30:00+00") == Json("2024-05-01T10:30:00Z"));
@@ -143,6 +147,8 @@ class DatabaseSettingsTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT_EQUAL(std::string("true"), *encodeParam(Json(true)));
         CPPUNIT_ASSERT_EQUAL(std::string("-5"), *encodeParam(Json(-5)));
         CPPUNIT_ASSERT_EQUAL(std::string("0.5"), *encodeParam(Json(0.5)));
+        CPPUNIT_ASSERT_EQUAL(std::string("0.1"), *encodeParam(Json(0.1)));  // shortest round trip
+        CPPUNIT_ASSERT_EQUAL(std::string("1e+300"), *encodeParam(Json(1e300)));
         CPPUNIT_ASSERT_EQUAL(std::string(R"({"1","a\"b",NULL,{"x"}})"),
                              *encodeParam(Json::array({1, "a\"b", nullptr, Json::array({"x"})})));
         CPPUNIT_ASSERT_EQUAL(std::string(R"({"k":[1]})"),

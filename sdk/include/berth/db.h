@@ -29,10 +29,25 @@
 /// timestamptz → "2024-05-01T12:30:00.5Z" (sessions run in UTC); json/jsonb → the JSON value;
 /// arrays of those → arrays; NULL → null.
 ///
+/// Numeric values that a double cannot hold exactly (more than 15 significant digits) come back as
+/// their decimal text, a JSON string, rather than rounded.
+///
+/// Writes: acquire() may hand out a replica connection (read-only: a write fails with SQLSTATE
+/// 25006). Every write, even a single statement, goes through transaction(), which is always the
+/// primary.
+///
 /// Errors: the database down, unreachable, or no free connection within db.<name>.pool_wait_ms
-/// → ApiError 503 "database unavailable" (an envelope, if the handler lets it through). An error
-/// PostgreSQL reports about the statement (a constraint violation, bad SQL, a statement timeout)
-/// → DbError with its SQLSTATE; uncaught, a 500.
+/// → ApiError 503 "database unavailable" (an envelope, if the handler lets it through). A
+/// connection lost while a statement ran is a 503 too — the statement may have run — and every
+/// later statement or commit on that handle throws the 503 again. An error PostgreSQL reports
+/// about the statement (a constraint violation, bad SQL, a statement timeout) → DbError with its
+/// SQLSTATE; uncaught, a 500. Also DbError: "22021" for a NUL byte in the SQL or a parameter
+/// (PostgreSQL text cannot hold one; nothing is sent), "0A000" for COPY … FROM STDIN / TO STDOUT
+/// (not supported), "08007" when the connection was lost during COMMIT (the outcome is unknown).
+///
+/// Session state does not leak between requests: a connection on which SET, LISTEN, PREPARE,
+/// DECLARE, advisory locks or temporary tables were used is reset (what DISCARD ALL does, then the
+/// host's settings again) before the next borrower gets it.
 ///
 /// Handles are not thread-safe: use one from one thread at a time, and let it go before the
 /// handler returns (it holds a pooled connection).
@@ -103,9 +118,12 @@ class DbResult {
 
     std::size_t size() const noexcept { return columns_.empty() ? 0 : cells_.size() / columns_.size(); }
     bool empty() const noexcept { return size() == 0; }
-    /// A row; throws std::out_of_range.
-    DbRow operator[](std::size_t row) const;
-    const Json& cell(std::size_t row, std::size_t column) const;
+    /// A row; throws std::out_of_range. Not on a temporary result (`conn.query(...)[0]` would
+    /// dangle): keep the result in a variable.
+    DbRow operator[](std::size_t row) const&;
+    DbRow operator[](std::size_t row) const&& = delete;
+    const Json& cell(std::size_t row, std::size_t column) const&;
+    const Json& cell(std::size_t row, std::size_t column) const&& = delete;
     /// Rows inserted, updated or deleted (or returned, for SELECT), as PostgreSQL counts them.
     std::int64_t affectedRows() const noexcept { return affectedRows_; }
 
@@ -142,9 +160,12 @@ class DbSession {
     virtual DbResult query(std::string_view sql, const std::vector<Json>& params) = 0;
     /// Ends a transaction (commit or rollback) and gives the connection back; called once at most.
     virtual void finish(bool commit) = 0;
+    /// The commit at the end of a DbTransaction's scope: must not throw. The host reports a
+    /// failure by answering the request with an error; this default ignores it.
+    virtual void finishAtScopeEnd() noexcept;
 };
 
-/// A pooled connection for reads (and single-statement writes, each its own transaction).
+/// A pooled connection for reads, from a replica when there are any (writes: DbTransaction).
 /// Move-only; gives the connection back to the pool when destroyed.
 class DbConnection {
   public:
@@ -159,26 +180,32 @@ class DbConnection {
     /// Runs one statement and returns the rows it affected.
     std::int64_t execute(std::string_view sql, const std::vector<Json>& params = {});
 
-  protected:
+  private:
     std::unique_ptr<DbSession> session_;
 };
 
 /// A transaction on the primary. Ends at the end of its scope: commit, unless an exception is
 /// on its way out (then rollback). commit() and rollback() end it earlier; any statement after
-/// that throws std::logic_error. A failed scope-end commit throws from the destructor (it is
-/// declared noexcept(false); it never throws while an exception unwinds), so a lost commit is
-/// never silent: call commit() yourself to handle it in place.
-class DbTransaction : public DbConnection {
+/// that throws std::logic_error. commit() throws when the commit fails; the commit at the end of
+/// the scope cannot throw (the destructor is noexcept), so the host logs a failure there and
+/// answers the request with a 500 (or 503) envelope instead of the handler's reply — call
+/// commit() yourself to handle a failure in place. Not a DbConnection (no conversion to one).
+class DbTransaction {
   public:
     explicit DbTransaction(std::unique_ptr<DbSession> session) noexcept;
     DbTransaction(DbTransaction&&) noexcept;
     DbTransaction& operator=(DbTransaction&&) = delete;
-    ~DbTransaction() noexcept(false);
+    ~DbTransaction();
 
+    /// Runs one statement with $1..$n bound to `params` and returns its rows.
+    DbResult query(std::string_view sql, const std::vector<Json>& params = {});
+    /// Runs one statement and returns the rows it affected.
+    std::int64_t execute(std::string_view sql, const std::vector<Json>& params = {});
     void commit();
     void rollback();
 
   private:
+    std::unique_ptr<DbSession> session_;
     int uncaught_;
 };
 
@@ -188,7 +215,7 @@ class Database {
     virtual ~Database();
     virtual const std::string& name() const noexcept = 0;
     /// A connection for reads: from a replica when `db.<name>.replicas` are configured (the
-    /// primary when none answers), else from the primary.
+    /// primary when none answers), else from the primary. Writes: transaction().
     virtual DbConnection acquire(const Request& request) = 0;
     /// BEGIN on a primary connection.
     virtual DbTransaction transaction(const Request& request) = 0;
