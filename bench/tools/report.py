@@ -168,11 +168,18 @@ class Report:
             })
         # Each row is its median run by requests/s (with that run's latencies), so that one slow
         # spell of a shared machine does not decide a ratio; every run stays in the JSON.
+        # Errors count over every round, not only the median one.
+        expected_rounds = int(self.data["machine"].get("rounds", "1"))
         runs = {}
         for key, measured in rounds.items():
             measured.sort(key=lambda m: m["requests_per_s"])
             median = dict(measured[(len(measured) - 1) // 2])
             median["rounds_requests_per_s"] = [round(m["requests_per_s"]) for m in measured]
+            median["errors_total"] = sum(m["errors_total"] for m in measured)
+            median["errors"] = {k: sum(m["errors"].get(k, 0) for m in measured) for k in median["errors"]}
+            if len(measured) < expected_rounds:
+                self.missing(f"wrk: {LABELS[key[0]]} at {key[1]} connections: "
+                             f"{len(measured)} of {expected_rounds} rounds measured")
             runs[key] = median
         connections = sorted({int(c) for c in self.data["machine"]["connections"].split()})
         for sid in SERVERS:
@@ -188,7 +195,8 @@ class Report:
                 "wrk, the server and the kernel share the machine's CPUs. "
                 "Ratios are Berth's requests/s over nginx's and the canned loop's at the same connection "
                 "count; their targets apply at 64 and 256 connections, like the p99 targets. "
-                "Errors: connect/read/write/timeout socket errors plus non-2xx/3xx replies. "
+                "Errors: connect/read/write/timeout socket errors plus non-2xx/3xx replies, summed over "
+                "all rounds. "
                 "Other load: the share of the machine's CPU time that processes other than this run's "
                 "(and the hypervisor, as steal) took during the row — where it is high, the row says "
                 "more about the machine than about the server.", "",

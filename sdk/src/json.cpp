@@ -139,6 +139,8 @@ Json& Json::set(std::string_view key, Json value) {
 std::string Json::dump() const {
     std::string out;
     dumpTo(out);
+    // dumpTo reserved room for the worst case (6 bytes per string byte): give a large excess back.
+    if (out.capacity() > 4096 && out.capacity() > 2 * out.size()) out.shrink_to_fit();
     return out;
 }
 

@@ -19,7 +19,10 @@ namespace {
 
 constexpr std::size_t kReadChunk = 16 * 1024;
 constexpr std::int64_t kLingerMs = 2000;
-// A released std::string keeps its small inline buffer: below this it holds no pooled buffer.
+// A response body's buffer is kept for the connection's next response up to this size: the JSON
+// writers reserve room for the worst case (6 bytes per string byte), which a large reply would
+// otherwise pin for as long as the keep-alive connection lives.
+constexpr std::size_t kMaxKeptBodyCapacity = 64 * 1024;
 // Pipelined requests served in one go before the loop moves on to other connections.
 constexpr int kRequestsPerTurn = 32;
 // Reads discarded in one go from a client still sending after its last answer.
@@ -287,6 +290,7 @@ void Connection::finishResponse() {
     if (RequestMetrics::Shard* metrics = loop_.metrics()) metrics->inFlightAdd(-1);
     if (draining_) keepAlive_ = false;  // shutting down: this answer is the connection's last
     writeResponse(output_, response_, headRequest_, keepAlive_, http10_);
+    if (response_.body.capacity() > kMaxKeptBodyCapacity) std::string().swap(response_.body);
     if (!keepAlive_) closeAfterWrite_ = true;
     route_ = nullptr;
     lastActivityMs_ = loop_.nowMs();

@@ -85,10 +85,7 @@ EventLoop::~EventLoop() {
         openConnections_.fetch_sub(1, std::memory_order_relaxed);
         delete connection;
     }
-    for (int fd : adopted_) {  // handed over after this loop stopped: never served
-        ::close(fd);
-        openConnections_.fetch_sub(1, std::memory_order_relaxed);
-    }
+    closeAdopted();
     if (wakeFd_ >= 0) ::close(wakeFd_);
     if (epollFd_ >= 0) ::close(epollFd_);
 }
@@ -219,6 +216,7 @@ void EventLoop::run() {
             }
         }
     }
+    closeAdopted();  // and from now on adopt() closes what other loops still hand over
 }
 
 void EventLoop::watchWritable(Connection* connection, bool watch) {
@@ -262,7 +260,9 @@ void EventLoop::acceptAll() {
             }
             return;
         }
-        if (openConnections_.load(std::memory_order_relaxed) >= settings_.maxConnections) {
+        // Counted before the check, so that loops accepting at once cannot overshoot together.
+        if (openConnections_.fetch_add(1, std::memory_order_relaxed) >= settings_.maxConnections) {
+            openConnections_.fetch_sub(1, std::memory_order_relaxed);
             const std::string& busy = busyAnswer();
             ssize_t ignored = ::send(fd, busy.data(), busy.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
             (void)ignored;
@@ -272,7 +272,6 @@ void EventLoop::acceptAll() {
         }
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        openConnections_.fetch_add(1, std::memory_order_relaxed);
         EventLoop* target = leastLoaded();
         target->load_.fetch_add(1, std::memory_order_relaxed);
         if (target == this)
@@ -299,10 +298,30 @@ void EventLoop::adopt(int fd) {
     bool first;
     {
         std::lock_guard<std::mutex> lock(mutex_);
+        if (stopped_) {  // shutting down: nobody would serve it
+            ::close(fd);
+            load_.fetch_sub(1, std::memory_order_relaxed);
+            openConnections_.fetch_sub(1, std::memory_order_relaxed);
+            return;
+        }
         first = completed_.empty() && adopted_.empty();
         adopted_.push_back(fd);
     }
     if (first) wake();
+}
+
+void EventLoop::closeAdopted() {
+    std::vector<int> adopted;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        stopped_ = true;
+        adopted.swap(adopted_);
+    }
+    for (int fd : adopted) {
+        ::close(fd);
+        load_.fetch_sub(1, std::memory_order_relaxed);
+        openConnections_.fetch_sub(1, std::memory_order_relaxed);
+    }
 }
 
 void EventLoop::addConnection(int fd) {

@@ -91,6 +91,8 @@ class EventLoop {
     EventLoop* leastLoaded() noexcept;
     /// Registers an accepted descriptor already counted in load_ and openConnections_.
     void addConnection(int fd);
+    /// Marks the loop stopped and closes the descriptors handed to it and never registered.
+    void closeAdopted();
     void drainCompletions();
     void sweep();
     void reap();
@@ -120,7 +122,7 @@ class EventLoop {
     // accepts a connection gives it to the least loaded one: the kernel wakes one waiting loop
     // per burst of connects, and that loop would otherwise take the whole burst (measured: all
     // 64 of wrk's connections on one loop in one run of four, 94k instead of 120k requests/s).
-    std::atomic<std::size_t> load_{0};
+    alignas(64) std::atomic<std::size_t> load_{0};  // written by other loops: a line of its own
     std::vector<Connection*> retired_;
     std::vector<Connection*> scheduled_;
     bool acceptPaused_ = false;  // out of file descriptors: retried at the next sweep
@@ -130,6 +132,7 @@ class EventLoop {
     std::mutex mutex_;  // guards the fields below, shared with workers and the engine
     std::vector<Connection*> completed_;
     std::vector<int> adopted_;  // accepted by another loop for this one
+    bool stopped_ = false;      // run() has ended: adopt() closes what it is given
     bool shutdownRequested_ = false;
     std::int64_t shutdownDeadlineMs_ = 0;
 

@@ -198,7 +198,7 @@ class EscapeCache {
 
 }  // namespace
 
-class AccessLog::Shard {
+class alignas(64) AccessLog::Shard {  // its own cache line: loops do not share one
   public:
     std::mutex mutex;
     ByteBuffer pending;  // under `mutex`: the loop appends, the writer swaps it out

@@ -38,7 +38,7 @@ class RequestMetrics {
 
     /// One producing thread's counters. Only that thread writes them, so an increment is a
     /// relaxed load and store (atomic only so that /metrics may read them meanwhile).
-    class Shard {
+    class alignas(64) Shard {  // its own cache line: loops do not share one
       public:
         explicit Shard(std::size_t seriesCount) : counters_(seriesCount) {}
         void record(std::size_t series, int status, std::uint64_t durationUs) noexcept;

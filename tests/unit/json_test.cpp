@@ -9,6 +9,7 @@
 #include <string>
 
 #include "berth/json.h"
+#include "json_escape.h"
 #include "test_helpers.h"
 
 using berth::Json;
@@ -80,6 +81,7 @@ class JsonTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testDumpReplacesInvalidUtf8InKeys);
     CPPUNIT_TEST(testAppendJsonStringAppends);
     CPPUNIT_TEST(testDumpEscapesAtEveryLengthAndPosition);
+    CPPUNIT_TEST(testEscapeStaysWithinItsRoom);
     CPPUNIT_TEST(testTypedReads);
     CPPUNIT_TEST(testTypeMismatchThrows);
     CPPUNIT_TEST(testAsIntFromDouble);
@@ -257,6 +259,25 @@ class JsonTest : public CppUnit::TestFixture {
                         "length " + std::to_string(length) + " at " + std::to_string(at), expected,
                         dumpString(text));
                 }
+            }
+        }
+    }
+
+    // writeJsonString may store a whole 8-byte word for a short tail: it must still stay within
+    // maxEscapedLength(n), which is all the room its callers reserve.
+    void testEscapeStaysWithinItsRoom() {
+        const std::string pieces[] = {"x", "\"", "\xc3\xa9", "\xff", "\x01", "ab"};
+        for (std::size_t length = 0; length <= 24; ++length) {
+            for (const std::string& piece : pieces) {
+                std::string text;
+                while (text.size() < length) text += piece;
+                text.resize(length);
+                const std::size_t room = berth::internal::maxEscapedLength(text.size());
+                std::string buffer(room + 16, '\x5a');
+                char* end = berth::internal::writeJsonString(buffer.data(), text);
+                CPPUNIT_ASSERT(end <= buffer.data() + room);
+                CPPUNIT_ASSERT_EQUAL_MESSAGE("guard bytes overwritten for length " + std::to_string(length),
+                                             std::string(16, '\x5a'), buffer.substr(room));
             }
         }
     }
