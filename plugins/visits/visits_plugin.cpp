@@ -38,6 +38,49 @@ std::size_t codePoints(const std::string& text) {
     return n;
 }
 
+/// NUL cannot be stored in a PostgreSQL text, and other control characters (but tab, newline and
+/// carriage return) have no place in a title or description.
+bool hasControlCharacters(const std::string& text) {
+    for (unsigned char c : text)
+        if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F) return true;
+    return false;
+}
+
+/// RFC 3339 date-time, strictly: YYYY-MM-DDTHH:MM:SS[.fraction](Z|±hh:mm), with valid ranges
+/// (days per month, leap years; second 60 for a leap second). PostgreSQL alone would also accept
+/// now, today, epoch, infinity, "May 1 2024", BC dates and zone names.
+bool isRfc3339(const std::string& t) {
+    auto digits = [&](std::size_t at, std::size_t n, int& out) {
+        if (at + n > t.size()) return false;
+        out = 0;
+        for (std::size_t i = at; i < at + n; ++i) {
+            if (t[i] < '0' || t[i] > '9') return false;
+            out = out * 10 + (t[i] - '0');
+        }
+        return true;
+    };
+    int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+    if (!digits(0, 4, year) || t.size() < 20 || t[4] != '-' || !digits(5, 2, month) || t[7] != '-' ||
+        !digits(8, 2, day) || (t[10] != 'T' && t[10] != 't') || !digits(11, 2, hour) || t[13] != ':' ||
+        !digits(14, 2, minute) || t[16] != ':' || !digits(17, 2, second))
+        return false;
+    static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    if (year < 1 || month < 1 || month > 12 || day < 1 ||
+        day > kDays[month - 1] + (month == 2 && leap ? 1 : 0) || hour > 23 || minute > 59 || second > 60)
+        return false;
+    std::size_t i = 19;
+    if (t[i] == '.') {
+        std::size_t start = ++i;
+        while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i;
+        if (i == start) return false;
+    }
+    if (i < t.size() && (t[i] == 'Z' || t[i] == 'z')) return i + 1 == t.size();
+    int offsetHour = 0, offsetMinute = 0;
+    return i + 6 == t.size() && (t[i] == '+' || t[i] == '-') && digits(i + 1, 2, offsetHour) &&
+           t[i + 3] == ':' && digits(i + 4, 2, offsetMinute) && offsetHour <= 23 && offsetMinute <= 59;
+}
+
 bool isInt32(const Json& value) {
     return value.isInt() && value.asInt() >= std::numeric_limits<std::int32_t>::min() &&
            value.asInt() <= std::numeric_limits<std::int32_t>::max();
@@ -64,10 +107,13 @@ std::vector<Json> taskParameters(const Request& request) {
     if (!title->isString()) invalid("title", "must be a string");
     std::size_t length = codePoints(title->asString());
     if (length < 1 || length > 200) invalid("title", "must be 1 to 200 characters");
+    if (hasControlCharacters(title->asString())) invalid("title", "must not contain control characters");
 
     const Json* description = optional("description");
     if (description != nullptr && !description->isString())
         invalid("description", "must be a string or null");
+    if (description != nullptr && hasControlCharacters(description->asString()))
+        invalid("description", "must not contain control characters other than tab and line breaks");
 
     const Json* hospital = optional("hospital_id");
     if (hospital == nullptr) invalid("hospital_id", "is required");
@@ -94,8 +140,8 @@ std::vector<Json> taskParameters(const Request& request) {
     }
 
     const Json* scheduled = optional("scheduled_at");
-    if (scheduled != nullptr && !scheduled->isString())
-        invalid("scheduled_at", "must be a timestamp such as 2024-05-01T09:30:00Z, or null");
+    if (scheduled != nullptr && (!scheduled->isString() || !isRfc3339(scheduled->asString())))
+        invalid("scheduled_at", "must be an RFC 3339 timestamp such as 2024-05-01T09:30:00Z, or null");
 
     return {*title,
             description != nullptr ? *description : Json(nullptr),
@@ -113,9 +159,10 @@ auto mapTimestampErrors(Call&& call) {
     try {
         return call();
     } catch (const DbError& e) {
-        // 22007 invalid_datetime_format, 22008 datetime_field_overflow
-        if (e.sqlState() == "22007" || e.sqlState() == "22008")
-            invalid("scheduled_at", "must be a timestamp such as 2024-05-01T09:30:00Z, or null");
+        // Class 22 (data exception) from the cast: invalid_datetime_format, datetime_field_overflow,
+        // a time zone displacement out of range …; the format check above lets few through.
+        if (e.sqlState().rfind("22", 0) == 0)
+            invalid("scheduled_at", "must be an RFC 3339 timestamp such as 2024-05-01T09:30:00Z, or null");
         throw;
     }
 }

@@ -11,6 +11,8 @@
 #include <Poco/Util/PropertyFileConfiguration.h>
 #include <pthread.h>
 #include <sys/resource.h>
+#include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
@@ -69,16 +71,28 @@ void BerthApplication::defineOptions(Poco::Util::OptionSet& options) {
     options.addOption(Poco::Util::Option("check-config", "",
                                          "validate the configuration and every plugin file, print each "
                                          "problem, and exit non-zero if there is any"));
-    options.addOption(Poco::Util::Option("plugin", "", "migrate: only this plugin's migrations")
+    // Repeatable so that handleOption() sees a second one and reports it as a usage error (64).
+    options.addOption(Poco::Util::Option("plugin", "",
+                                         "migrate: only this plugin's migrations (required with down and "
+                                         "with --to)")
                           .required(false)
-                          .repeatable(false)
+                          .repeatable(true)
                           .argument("NAME"));
     options.addOption(Poco::Util::Option("to", "",
                                          "migrate up: apply pending migrations up to and including VERSION; "
                                          "migrate down: roll back every applied one above VERSION (0: all)")
                           .required(false)
-                          .repeatable(false)
+                          .repeatable(true)
                           .argument("VERSION"));
+    options.addOption(
+        Poco::Util::Option("all", "", "migrate down: roll back the last applied migration of every plugin")
+            .required(false)
+            .repeatable(false));
+    options.addOption(Poco::Util::Option("allow-out-of-order", "",
+                                         "migrate up: apply a pending migration whose version is below one "
+                                         "already applied")
+                          .required(false)
+                          .repeatable(false));
 }
 
 void BerthApplication::handleOption(const std::string& name, const std::string& value) {
@@ -93,10 +107,14 @@ void BerthApplication::handleOption(const std::string& name, const std::string& 
         configFile_ = value;
     } else if (name == "check-config") {
         checkOnly_ = true;
-    } else if (name == "plugin") {
-        migratePlugin_ = value;
-    } else if (name == "to") {
-        migrateTo_ = value;
+    } else if (name == "plugin" || name == "to") {
+        std::optional<std::string>& slot = name == "plugin" ? migratePlugin_ : migrateTo_;
+        if (slot && optionError_.empty()) optionError_ = "--" + name + " is given twice";
+        slot = value;
+    } else if (name == "all") {
+        migrateAll_ = true;
+    } else if (name == "allow-out-of-order") {
+        allowOutOfOrder_ = true;
     }
 }
 
@@ -129,17 +147,23 @@ void BerthApplication::printHelp() {
     help.setCommand(commandName());
     help.setUsage(
         "[--config FILE] [--check-config] [--daemon --pidfile FILE]\n"
-        "       berthd migrate status|up|down [--plugin NAME] [--to VERSION] [--config FILE]");
+        "       berthd migrate status [--plugin NAME] [--config FILE]\n"
+        "       berthd migrate up [--plugin NAME [--to VERSION]] [--allow-out-of-order] [--config FILE]\n"
+        "       berthd migrate down --plugin NAME [--to VERSION] | --all [--config FILE]");
     help.setHeader("berthd loads Berth plugins (.so files) and serves their routes over HTTP.");
     help.setFooter(
         "migrate loads and configures the plugins (without serving) and manages the database "
         "migrations they declare, recorded in each database's berth_migrations table: status lists "
-        "each one as applied, pending, changed (edited since it was applied: refused) or missing; up "
-        "applies the pending ones (each in its own transaction); down rolls back the last applied "
-        "migration of each plugin, or with --to every one above VERSION. A PostgreSQL advisory lock "
-        "lets one berthd migrate a database at a time. Exit status: 0 done, 64 bad usage, 65 refused "
-        "(checksum mismatch, no down SQL, unknown plugin), 69 database unreachable, 70 a migration "
-        "failed (rolled back), 78 configuration or plugin problems.\n"
+        "each one as applied, pending, changed (its up SQL edited since it was applied: refused), "
+        "missing (recorded, no longer declared) or not loaded (rows of plugins not loaded here); up "
+        "applies the pending ones (each in its own transaction), refusing one whose version is below an "
+        "applied one unless --allow-out-of-order; down rolls back the last applied migration of the "
+        "--plugin, or with --to every one above VERSION (--all: the last one of every plugin). --to "
+        "needs --plugin. A PostgreSQL advisory lock lets one berthd migrate a database at a time "
+        "(migrate.lock_timeout_s). Exit status: 0 done, 64 bad usage, 65 refused (checksum mismatch, "
+        "no down SQL, out of order, unknown plugin; status: a changed or missing migration), 69 "
+        "database unreachable or the lock not taken in time, 70 a migration failed, 78 configuration "
+        "or plugin problems (also: --plugin names a plugin that was refused).\n"
         "Configuration reference: the comments in conf/berth.properties and the README.");
     help.format(std::cout);
 }
@@ -159,8 +183,13 @@ int BerthApplication::main(const std::vector<std::string>& args) {
         std::cerr << "berthd: unknown command '" << args[0] << "' (berthd --help)\n";
         return EXIT_USAGE;
     }
-    if (!migrating && (!migratePlugin_.empty() || !migrateTo_.empty())) {
-        std::cerr << "berthd: --plugin and --to belong to `berthd migrate` (berthd --help)\n";
+    if (!optionError_.empty()) {
+        std::cerr << "berthd: " << optionError_ << " (berthd --help)\n";
+        return EXIT_USAGE;
+    }
+    if (!migrating && (migratePlugin_ || migrateTo_ || migrateAll_ || allowOutOfOrder_)) {
+        std::cerr << "berthd: --plugin, --to, --all and --allow-out-of-order belong to `berthd migrate` "
+                     "(berthd --help)\n";
         return EXIT_USAGE;
     }
     if (!configError_.empty()) {
@@ -204,24 +233,37 @@ int BerthApplication::migrate(const std::vector<std::string>& args) {
         std::cerr << "berthd: usage: berthd migrate status|up|down [--plugin NAME] [--to VERSION]\n";
         return EXIT_USAGE;
     }
-    if (!migratePlugin_.empty()) options.plugin = migratePlugin_;
-    if (!migrateTo_.empty()) {
+    auto usage = [](const std::string& message) {
+        std::cerr << "berthd: " << message << " (berthd --help)\n";
+        return EXIT_USAGE;
+    };
+    if (migratePlugin_) {
+        if (migratePlugin_->empty()) return usage("--plugin needs a plugin name");
+        options.plugin = migratePlugin_;
+    }
+    if (migrateTo_) {
         std::size_t used = 0;
         long long to = -1;
         try {
-            to = std::stoll(migrateTo_, &used);
+            to = std::stoll(*migrateTo_, &used);
         } catch (const std::exception&) {
         }
-        if (used != migrateTo_.size() || to < 0) {
-            std::cerr << "berthd: --to " << migrateTo_ << ": a version is an integer >= 0\n";
-            return EXIT_USAGE;
-        }
-        if (options.action == MigrateAction::Status) {
-            std::cerr << "berthd: --to goes with migrate up or down\n";
-            return EXIT_USAGE;
-        }
+        if (migrateTo_->empty() || used != migrateTo_->size() || to < 0)
+            return usage("--to '" + *migrateTo_ + "': a version is an integer >= 0");
+        if (options.action == MigrateAction::Status) return usage("--to goes with migrate up or down");
+        if (!options.plugin) return usage("--to needs --plugin NAME: versions are numbered per plugin");
         options.to = to;
     }
+    if (migrateAll_) {
+        if (options.action != MigrateAction::Down) return usage("--all goes with migrate down");
+        if (options.plugin) return usage("--all and --plugin exclude each other");
+    }
+    if (options.action == MigrateAction::Down && !options.plugin && !migrateAll_)
+        return usage(
+            "migrate down needs --plugin NAME (or --all, to roll back the last migration of every plugin)");
+    if (allowOutOfOrder_ && options.action != MigrateAction::Up)
+        return usage("--allow-out-of-order goes with migrate up");
+    options.allowOutOfOrder = allowOutOfOrder_;
 
     std::vector<std::string> problems;
     std::string confDir = Poco::Path(configFile_).parent().toString();
@@ -243,9 +285,16 @@ int BerthApplication::migrate(const std::vector<std::string>& args) {
         std::cerr << "error: " << e.what() << "\n";
         return EXIT_CONFIG;
     }
-    for (const PluginFailure& failure : plugins.failures())
+    for (const PluginFailure& failure : plugins.failures()) {
         std::cerr << "error: " << failure.describe() << "\n";
+        if (options.plugin && failure.plugin == *options.plugin) {
+            std::cerr << "error: plugin '" << *options.plugin << "' was refused (above); not migrating it\n";
+            return EXIT_CONFIG;
+        }
+    }
 
+    options.lockWait.timeoutS = settings.migrate.lockTimeoutS;
+    for (const PluginMigrations& p : declared) options.loadedPlugins.push_back(p.plugin);
     Migrator migrator(settings.databases, [](bool isError, const std::string& line) {
         (isError ? std::cerr : std::cout) << (isError ? "error: " : "") << line << std::endl;
     });
@@ -254,7 +303,8 @@ int BerthApplication::migrate(const std::vector<std::string>& args) {
         outcome = migrator.run(declared, options);
     } catch (const MigrationDatabaseError& e) {
         std::cerr << "error: " << e.what() << "\n";
-        return EXIT_UNAVAILABLE;
+        // A migration that failed before the database went away is the worse news.
+        return migrator.outcome() == MigrateOutcome::Failed ? EXIT_SOFTWARE : EXIT_UNAVAILABLE;
     }
     plugins.stopAll();
     if (outcome == MigrateOutcome::Failed) return EXIT_SOFTWARE;
@@ -293,40 +343,94 @@ int BerthApplication::serve() {
     for (const char* path : kHostPaths) routes.reserve(path);
     PluginManager plugins(settings.plugins, routes, Poco::Logger::get("berth.plugins"), &databases);
     // db.<name>.auto_migrate: each plugin's pending migrations are applied between its configure()
-    // and its start(); a failure (or a changed migration) refuses that plugin.
+    // and its start(); a failure (or a changed migration) refuses that plugin. A database that
+    // cannot be reached is retried for migrate.db_wait_s, then berthd exits 69 (the service manager
+    // restarts it) rather than running without the plugin until the next restart. The stop signals
+    // are blocked here, so waits poll for them (sigtimedwait) and end the start when one comes.
     std::vector<DatabaseSettings> autoMigrated;
     for (const DatabaseSettings& db : settings.databases)
         if (db.autoMigrate) autoMigrated.push_back(db);
+    int startExit = EXIT_SOFTWARE;  // what a PluginStartupError from the hook exits with
     if (!autoMigrated.empty()) {
-        plugins.setMigrationHook(
-            [autoMigrated](const std::string& plugin, const std::vector<Migration>& declared) {
-                std::vector<Migration> mine;
-                for (const Migration& m : declared)
-                    for (const DatabaseSettings& db : autoMigrated)
-                        if (m.database == db.name) mine.push_back(m);
-                if (mine.empty()) return;
-                Poco::Logger& migrateLog = Poco::Logger::get("berth.migrate");
-                std::string firstError;
-                Migrator migrator(autoMigrated, [&](bool isError, const std::string& line) {
-                    if (isError) {
-                        migrateLog.error("plugin '%s': %s", plugin, line);
-                        if (firstError.empty()) firstError = line;
-                    } else {
-                        migrateLog.information("plugin '%s': %s", plugin, line);
-                    }
-                });
-                MigrateOptions options;
-                options.action = MigrateAction::Up;
-                options.plugin = plugin;
-                if (migrator.run({{plugin, mine}}, options) != MigrateOutcome::Ok)
-                    throw std::runtime_error(firstError);
+        auto pause = [stopSignals](int ms) {
+            timespec timeout{ms / 1000, (ms % 1000) * 1000000L};
+            siginfo_t info{};
+            return sigtimedwait(&stopSignals, &info, &timeout) > 0;
+        };
+        plugins.setMigrationHook([autoMigrated, pause, &startExit, &settings](
+                                     const std::string& plugin, const std::vector<Migration>& declared) {
+            std::vector<Migration> mine;
+            for (const Migration& m : declared)
+                for (const DatabaseSettings& db : autoMigrated)
+                    if (m.database == db.name) mine.push_back(m);
+            if (mine.empty()) return;
+            Poco::Logger& migrateLog = Poco::Logger::get("berth.migrate");
+            std::string firstError;
+            Migrator migrator(autoMigrated, [&](bool isError, const std::string& line) {
+                if (isError) {
+                    migrateLog.error("plugin '%s': %s", plugin, line);
+                    if (firstError.empty()) firstError = line;
+                } else {
+                    migrateLog.information("plugin '%s': %s", plugin, line);
+                }
             });
+            MigrateOptions options;
+            options.action = MigrateAction::Up;
+            options.plugin = plugin;
+            options.lockWait.timeoutS = settings.migrate.lockTimeoutS;
+            options.lockWait.pause = pause;
+            const auto deadline =
+                std::chrono::steady_clock::now() + std::chrono::seconds(settings.migrate.dbWaitS);
+            int delayMs = 250;
+            for (;;) {
+                try {
+                    if (migrator.run({{plugin, mine}}, options) != MigrateOutcome::Ok)
+                        throw std::runtime_error(firstError);
+                    return;
+                } catch (const MigrationStopped& e) {
+                    migrateLog.warning("plugin '%s': %s; not starting", plugin, std::string(e.what()));
+                    startExit = EXIT_OK;
+                    throw PluginStartupError("stop requested while applying the migrations of plugin '" +
+                                             plugin + "'");
+                } catch (const MigrationDatabaseUnusable& e) {
+                    throw std::runtime_error(std::string(e.what()) +
+                                             "; fix the setting (or set db.<name>.auto_migrate = false)");
+                } catch (const MigrationLockTimeout& e) {
+                    startExit = EXIT_UNAVAILABLE;
+                    throw PluginStartupError("plugin '" + plugin + "': " + e.what() +
+                                             "; exiting with status 69");
+                } catch (const MigrationDatabaseError& e) {
+                    if (migrator.outcome() != MigrateOutcome::Ok) throw std::runtime_error(firstError);
+                    if (std::chrono::steady_clock::now() + std::chrono::milliseconds(delayMs) > deadline) {
+                        startExit = EXIT_UNAVAILABLE;
+                        throw PluginStartupError(
+                            "plugin '" + plugin + "': cannot apply its migrations: " + e.what() +
+                            "; gave up after migrate.db_wait_s = " +
+                            std::to_string(settings.migrate.dbWaitS) +
+                            " s, exiting with status 69 (EX_UNAVAILABLE) so that the service manager "
+                            "restarts berthd");
+                    }
+                    migrateLog.warning("plugin '%s': %s; retrying in %d ms (migrate.db_wait_s = %d)", plugin,
+                                       std::string(e.what()), delayMs, settings.migrate.dbWaitS);
+                    if (pause(delayMs)) {
+                        startExit = EXIT_OK;
+                        throw PluginStartupError("stop requested while waiting for the database of plugin '" +
+                                                 plugin + "'");
+                    }
+                    delayMs = std::min(delayMs * 2, 5000);
+                }
+            }
+        });
     }
     try {
         plugins.startAll();
     } catch (const PluginStartupError& e) {
-        log.fatal(e.what());
-        return EXIT_SOFTWARE;
+        if (startExit == EXIT_OK) {
+            log.warning("%s; shutting down", std::string(e.what()));
+        } else {
+            log.fatal(e.what());
+        }
+        return startExit;
     }
 
     RequestMetrics metrics;

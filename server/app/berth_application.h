@@ -3,6 +3,7 @@
 // shutdown on SIGTERM/SIGINT.
 
 #include <Poco/Util/ServerApplication.h>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,7 +25,7 @@ class BerthApplication : public Poco::Util::ServerApplication {
     void printHelp();
     int checkConfig();
     int serve();
-    /// `berthd migrate status|up|down [--plugin NAME] [--to VERSION]`.
+    /// `berthd migrate status|up|down [--plugin NAME | --all] [--to VERSION] [--allow-out-of-order]`.
     int migrate(const std::vector<std::string>& args);
 
     std::string launchDir_;
@@ -33,8 +34,10 @@ class BerthApplication : public Poco::Util::ServerApplication {
     bool helpRequested_ = false;
     bool versionRequested_ = false;
     bool checkOnly_ = false;
-    std::string migratePlugin_;  // --plugin
-    std::string migrateTo_;      // --to
+    std::optional<std::string> migratePlugin_;  // --plugin (given, maybe empty)
+    std::optional<std::string> migrateTo_;      // --to
+    bool migrateAll_ = false;                   // --all
+    bool allowOutOfOrder_ = false;              // --allow-out-of-order
     std::string optionError_;
 };
 

@@ -153,7 +153,11 @@ ServerConfig loadInto(Reader& read, const Poco::Util::AbstractConfiguration& con
         if (origin != "*" && origin.find("://") == std::string::npos)
             problems.push_back("cors.allowed_origins: '" + origin +
                                "' is not an origin like https://app.example.com");
-    for (const char* section : {"server", "plugins", "http", "cors"}) read.reportUnknownKeys(section);
+    c.migrate.dbWaitS = static_cast<int>(read.integer("migrate.db_wait_s", c.migrate.dbWaitS, 0, 3600));
+    c.migrate.lockTimeoutS =
+        static_cast<int>(read.integer("migrate.lock_timeout_s", c.migrate.lockTimeoutS, 0, 86400));
+    for (const char* section : {"server", "plugins", "http", "cors", "migrate"})
+        read.reportUnknownKeys(section);
     c.databases = loadDatabaseSettings(config, problems, c.warnings);
     return c;
 }

@@ -28,6 +28,11 @@ struct ServerConfig {
         std::size_t rotateBytes = 100 * 1024 * 1024;
         int keep = 5;
     } accessLog;
+    /// migrate.* — how auto_migrate and `berthd migrate` wait.
+    struct MigrateSettings {
+        int dbWaitS = 30;       // migrate.db_wait_s: auto_migrate retries an unreachable database
+        int lockTimeoutS = 60;  // migrate.lock_timeout_s: waiting for the migration lock
+    } migrate;
     /// db.<name>.* — see server/db/database_settings.h.
     std::vector<DatabaseSettings> databases;
     /// Worth telling but not a reason to refuse to start (--check-config prints them as warnings).

@@ -20,8 +20,27 @@ struct PluginMigrations {
     std::vector<Migration> migrations;
 };
 
-/// SHA-256 (hex) of a migration's up and down SQL: what berth_migrations.checksum records.
+/// SHA-256 (hex) of a migration's up SQL: what berth_migrations.checksum records. The down SQL
+/// is not part of it, so a broken down can be fixed in place (the current one is what runs).
+/// Any change to the up text, whitespace included, changes it.
 std::string migrationChecksum(const Migration& migration);
+/// The checksum the first release recorded (up and down framed together); still accepted as
+/// matching, so rows recorded by it do not show as changed.
+std::string legacyMigrationChecksum(const Migration& migration);
+
+/// The statements of `sql` as PostgreSQL splits a simple query (at top-level semicolons), each as
+/// its first words, upper-cased (at most three; a quoted string, identifier or dollar-quoted body
+/// counts as an empty word). Comments (--, nested /* */), '…' with '' escapes, E'…' with
+/// backslash escapes, "identifiers", $tag$…$tag$ bodies and BEGIN ATOMIC … END function bodies
+/// are skipped as PostgreSQL does. Statements holding nothing but comments are left out.
+std::vector<std::vector<std::string>> sqlStatementHeads(const std::string& sql);
+
+/// Empty when `sql` is fit for a migration; otherwise why not: it holds no statement (only
+/// comments or blanks), or a statement that opens or ends a transaction (BEGIN, START
+/// TRANSACTION, COMMIT, END, ROLLBACK, ABORT, PREPARE TRANSACTION, COMMIT/ROLLBACK PREPARED) —
+/// each migration runs in a transaction the host opens and commits. SAVEPOINT, RELEASE and
+/// ROLLBACK TO SAVEPOINT stay inside it and are allowed.
+std::string migrationSqlProblem(const std::string& sql);
 
 /// One row of berth_migrations.
 struct AppliedMigration {
@@ -62,9 +81,16 @@ class MigrationRefused : public std::runtime_error {
 };
 
 /// The pending migrations to apply for `up` (all, or those with version <= `to`), by increasing
-/// version. Throws MigrationRefused when an applied migration changed (checksum mismatch).
+/// version. Throws MigrationRefused when an applied migration changed (checksum mismatch), or when
+/// a pending one has a lower version than one already applied (out of order) unless
+/// `allowOutOfOrder`.
 std::vector<MigrationStatus> planUp(const std::vector<MigrationStatus>& status,
-                                    std::optional<std::int64_t> to);
+                                    std::optional<std::int64_t> to, bool allowOutOfOrder = false);
+
+/// For status: the highest applied version above `m`'s when `m` is pending (it would be applied
+/// out of order); nullopt otherwise.
+std::optional<std::int64_t> appliedAbove(const std::vector<MigrationStatus>& status,
+                                         const MigrationStatus& m);
 
 /// The applied migrations to roll back for `down`, by decreasing version: with `to`, every one
 /// above it (to = 0: all); without, the last one applied. Throws MigrationRefused when one of

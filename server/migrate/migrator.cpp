@@ -36,7 +36,8 @@ const DatabaseSettings& Migrator::database(const std::string& name) const {
 }
 
 MigrateOutcome Migrator::run(const std::vector<PluginMigrations>& plugins, const MigrateOptions& options) {
-    MigrateOutcome outcome = MigrateOutcome::Ok;
+    outcome_ = MigrateOutcome::Ok;
+    MigrateOutcome& outcome = outcome_;
     auto worst = [&](MigrateOutcome o) { outcome = std::max(outcome, o); };
 
     if (options.plugin) {
@@ -73,20 +74,52 @@ MigrateOutcome Migrator::run(const std::vector<PluginMigrations>& plugins, const
         std::vector<PluginInDatabase>& list = byDatabase[name];
         MigrationStore store(database(name));
         if (options.action != MigrateAction::Status)
-            store.lock([&] {
-                say_(false,
-                     "database '" + name + "': waiting for the migration lock (another berthd is migrating)");
-            });
+            store.lock(
+                [&](const std::string& holder) {
+                    say_(false, "database '" + name + "': waiting for the migration lock, held by " + holder +
+                                    " (another berthd migrating?); giving up after " +
+                                    std::to_string(options.lockWait.timeoutS) + " s");
+                },
+                options.lockWait);
         std::vector<AppliedMigration> applied = store.applied();
 
         if (options.action == MigrateAction::Status) {
-            say_(false, "database '" + name + "':");
+            say_(false, "database '" + name + "' (" + store.table() + "):");
+            say_(false, "  " + pad("PLUGIN", 20) + " " + pad("VERSION", 10) + " " + pad("STATE", 12) + " " +
+                            pad("APPLIED AT", 20) + " DESCRIPTION");
+            auto line = [&](const MigrationStatus& m, const std::string& state, const std::string& note) {
+                const std::string& what = m.declared ? m.declared->description : m.applied->description;
+                say_(false, "  " + pad(m.plugin, 20) + " " + pad(std::to_string(m.version), 10) + " " +
+                                pad(state, 12) + " " + pad(m.applied ? m.applied->appliedAt : "-", 20) + " " +
+                                what + note);
+            };
             for (const PluginInDatabase& p : list) {
-                for (const MigrationStatus& m : compareMigrations(p.plugin, p.migrations, applied)) {
-                    const std::string& what = m.declared ? m.declared->description : m.applied->description;
-                    say_(false, "  " + pad(m.plugin, 16) + " " + pad(std::to_string(m.version), 10) + " " +
-                                    pad(stateName(m.state), 8) + " " +
-                                    pad(m.applied ? m.applied->appliedAt : "-", 20) + " " + what);
+                std::vector<MigrationStatus> status = compareMigrations(p.plugin, p.migrations, applied);
+                for (const MigrationStatus& m : status) {
+                    std::string note;
+                    if (std::optional<std::int64_t> above = appliedAbove(status, m))
+                        note = "  [out of order: " + std::to_string(*above) + " is applied]";
+                    line(m, stateName(m.state), note);
+                    if (m.state == MigrationState::Changed || m.state == MigrationState::Missing)
+                        worst(MigrateOutcome::Refused);
+                }
+            }
+            // Rows of plugins that are not loaded here (removed, disabled, refused, or declaring
+            // their migrations for this database no more): listed, not counted as a problem.
+            if (!options.plugin) {
+                for (const AppliedMigration& a : applied) {
+                    bool listed = std::any_of(list.begin(), list.end(), [&](const PluginInDatabase& p) {
+                        return p.plugin == a.plugin;
+                    });
+                    if (listed) continue;
+                    bool loaded = std::find(options.loadedPlugins.begin(), options.loadedPlugins.end(),
+                                            a.plugin) != options.loadedPlugins.end();
+                    MigrationStatus m;
+                    m.plugin = a.plugin;
+                    m.version = a.version;
+                    m.applied = a;
+                    line(m, loaded ? "missing" : "not loaded", "");
+                    if (loaded) worst(MigrateOutcome::Refused);
                 }
             }
             continue;
@@ -99,7 +132,8 @@ MigrateOutcome Migrator::run(const std::vector<PluginMigrations>& plugins, const
             std::vector<MigrationStatus> steps;
             try {
                 std::vector<MigrationStatus> status = compareMigrations(p.plugin, p.migrations, applied);
-                steps = up ? planUp(status, options.to) : planDown(status, options.to);
+                steps =
+                    up ? planUp(status, options.to, options.allowOutOfOrder) : planDown(status, options.to);
             } catch (const MigrationRefused& e) {
                 say_(true, "database '" + name + "': " + e.what());
                 worst(MigrateOutcome::Refused);
@@ -115,9 +149,11 @@ MigrateOutcome Migrator::run(const std::vector<PluginMigrations>& plugins, const
                         store.revert(p.plugin, m);
                 } catch (const MigrationFailed& e) {
                     say_(true, "database '" + name + "': " + (up ? "applying " : "rolling back ") +
-                                   label(p.plugin, m) + ": " + e.what() + "; nothing of it was " +
-                                   (up ? "applied" : "rolled back") + ", and later migrations of '" +
-                                   p.plugin + "' were not tried");
+                                   label(p.plugin, m) + ": " + e.what() +
+                                   (e.rolledBack() ? std::string("; nothing of it was ") +
+                                                         (up ? "applied" : "rolled back")
+                                                   : std::string()) +
+                                   "; later migrations of '" + p.plugin + "' were not tried");
                     worst(MigrateOutcome::Failed);
                     break;
                 }

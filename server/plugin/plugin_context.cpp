@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "../db/database_registry.h"
+#include "../migrate/migration_plan.h"
 #include "strict_number.h"
 
 namespace berth::server {
@@ -36,8 +37,13 @@ void PluginContext::addMigrations(const std::vector<Migration>& migrations) {
             if (other.version == m.version)
                 throw std::invalid_argument(which + ": version " + std::to_string(m.version) +
                                             " is declared twice");
-        if (m.up.find_first_not_of(" \t\r\n") == std::string::npos)
-            throw std::invalid_argument(which + ": its up SQL is empty");
+        if (std::string problem = migrationSqlProblem(m.up); !problem.empty())
+            throw std::invalid_argument(which + ": its up SQL is refused: " + problem);
+        // An empty down (or one of only comments) means "cannot be rolled back"; one with
+        // statements must not end the transaction either.
+        if (!sqlStatementHeads(m.down).empty())
+            if (std::string problem = migrationSqlProblem(m.down); !problem.empty())
+                throw std::invalid_argument(which + ": its down SQL is refused: " + problem);
         (void)db(m.database);  // throws, naming the configured databases
         migrations_.push_back(m);
     }

@@ -192,6 +192,9 @@ void PluginManager::bringUp(bool start) {
         if (migrationHook_ && start) {
             try {
                 migrationHook_(name, plugin.context->migrations());
+            } catch (const PluginStartupError&) {
+                plugin.destroyInstance();
+                throw;  // the hook ends the start (database gone for good, stop requested)
             } catch (const std::exception& e) {
                 plugin.destroyInstance();
                 refuse(plugin.file(), name, std::string("migrations failed: ") + e.what());

@@ -52,7 +52,8 @@ class PluginManager {
     PluginManager& operator=(const PluginManager&) = delete;
 
     /// Called after each plugin's configure() and before its start() with the migrations it
-    /// declared (auto_migrate); an exception refuses the plugin with its message.
+    /// declared (auto_migrate); an exception refuses the plugin with its message, except a
+    /// PluginStartupError, which ends startAll() (it propagates).
     using MigrationHook = std::function<void(const std::string& plugin, const std::vector<Migration>&)>;
     void setMigrationHook(MigrationHook hook) { migrationHook_ = std::move(hook); }
 

@@ -88,7 +88,7 @@ class DbSafetyTest : public CppUnit::TestFixture {
         DatabaseRegistry registry({settings}, Poco::Logger::get("berth.db"));
         DbConnection conn = registry.get("main").acquire(request_);
         conn.execute("CREATE TABLE " + table_ + " (id int)");
-        for (const std::string sql :
+        for (const std::string& sql :
              {"COPY " + table_ + " FROM STDIN", std::string("COPY (SELECT 1) TO STDOUT")}) {
             auto start = Clock::now();
             try {

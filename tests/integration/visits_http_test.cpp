@@ -119,13 +119,34 @@ class VisitsHttpTest : public CppUnit::TestFixture {
                     "scheduled_at");
         assertError(call("POST", url, R"({"title":"t","hospital_id":1,"colour":"red"})"), 400, 40001,
                     "colour");
+        // PostgreSQL's loose timestamp inputs and zones it rejects: all 400, none stored, no 500.
+        for (const char* when :
+             {"now", "today", "epoch", "infinity", "May 1 2024", "2024-05-01", "2024-05-01 09:30:00Z",
+              "2024-05-01T09:30:00", "2024-05-01T09:30:00 BC", "2024-05-01T09:30:00 Europe/Nowhere",
+              "2024-05-01T09:30:00+25:00", "2024-02-30T09:30:00Z", "2023-02-29T00:00:00Z",
+              "2024-05-01T24:00:00Z", "2024-05-01T09:30:00.Z", "0000-01-01T00:00:00Z"})
+            assertError(call("POST", url,
+                             std::string(R"({"title":"t","hospital_id":1,"scheduled_at":")") + when + "\"}"),
+                        400, 40001, "scheduled_at");
+        for (const char* when : {"2024-02-29T23:59:59.123456Z", "2024-05-01t09:30:00-07:30"}) {
+            HttpResult ok = call(
+                "POST", url, std::string(R"({"title":"t","hospital_id":1,"scheduled_at":")") + when + "\"}");
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(std::string(when) + ": " + ok.describe(), 201, ok.status);
+        }
+        // NUL and other control characters cannot be stored: 400 naming the field, not 500.
+        assertError(call("POST", url, R"({"title":"a\u0000b","hospital_id":1})"), 400, 40001, "title");
+        assertError(call("POST", url, R"({"title":"a\u0007b","hospital_id":1})"), 400, 40001, "title");
+        assertError(call("POST", url, R"({"title":"t","description":"x\u0000","hospital_id":1})"), 400, 40001,
+                    "description");
+        HttpResult lines = call("POST", url, R"({"title":"t","description":"a\tb\nc","hospital_id":1})");
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(lines.describe(), 201, lines.status);
         assertError(call("POST", url, R"([1,2])"), 400, 40001, "body");
         assertError(http_->get(url + "?limit=0"), 400, 40001, "limit");
         assertError(http_->get(url + "?limit=101"), 400, 40001, "limit");
         assertError(http_->get(url + "?offset=-1"), 400, 40001, "offset");
         assertError(http_->get(url + "?limit=ten"), 400, 40001, "limit");
-        CPPUNIT_ASSERT_MESSAGE("no invalid task may be stored",
-                               schema_->query("SELECT 1 FROM visit_tasks").empty());
+        CPPUNIT_ASSERT_EQUAL_MESSAGE("no invalid task may be stored (3 valid ones above)", std::size_t(3),
+                                     schema_->query("SELECT 1 FROM visit_tasks").size());
     }
 
     void testListPaging() {

@@ -199,6 +199,30 @@ pid_t BerthdProcess::launch(const std::vector<std::string>& args, const std::str
     return handle.id();
 }
 
+void BerthdProcess::launchDetached() {
+    if (running()) throw std::logic_error("berthd is already running");
+    port_ = pickFreePort();
+    settings_["server.port"] = std::to_string(port_);
+    writeConfig();
+    pid_ = launch({"--config", configFile()}, path("berthd.log"), path("berthd.log"));
+    settings_["server.port"] = "0";
+}
+
+int BerthdProcess::waitExit(int timeoutMs) {
+    const auto deadline = Clock::now() + std::chrono::milliseconds(timeoutMs);
+    while (running()) {
+        int status = 0;
+        if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+            pid_ = 0;
+            lastStatus_ = decodeStatus(status);
+            break;
+        }
+        if (Clock::now() >= deadline) return -1;
+        Poco::Thread::sleep(20);
+    }
+    return lastStatus_;
+}
+
 void BerthdProcess::start() {
     if (running()) throw std::logic_error("berthd is already running");
     const bool fixedPort = settings_.at("server.port") != "0";

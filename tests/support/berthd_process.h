@@ -73,6 +73,11 @@ class BerthdProcess {
     /// Starts berthd (--config berth.properties) and waits until GET /health answers 200.
     /// Throws std::runtime_error, with the log, when it exits or does not answer in 10 s.
     void start();
+    /// Starts berthd (--config berth.properties) and returns at once, without waiting for it to
+    /// serve (for a start that is expected to wait or fail); stop() or exited() then.
+    void launchDetached();
+    /// When launchDetached()'s berthd has exited within `timeoutMs`: its status; otherwise -1.
+    int waitExit(int timeoutMs);
     /// SIGTERM, then waits (SIGKILL after 10 s). Returns the exit status (128 + signal when
     /// killed). Safe to call twice; returns the first status again.
     int stop();

@@ -19,12 +19,13 @@
 /// in decreasing order (1, 2, 3 … or dates such as 2024050101 both work). Each migration runs in a
 /// transaction of its own, together with its row in berth_migrations: if its SQL fails, nothing of
 /// it stays. So `up` and `down` may hold several statements (sent as one simple query, without
-/// parameters) but no BEGIN/COMMIT of their own, nor statements PostgreSQL refuses inside a
+/// parameters) but no statement that begins or ends a transaction (BEGIN, COMMIT, ROLLBACK, END
+/// … — addMigrations() throws; SAVEPOINT is fine), nor statements PostgreSQL refuses inside a
 /// transaction (CREATE INDEX CONCURRENTLY, VACUUM, CREATE DATABASE).
 ///
-/// Once applied, a migration must not change: its checksum (SHA-256 of `up` and `down`) is
-/// recorded, and berthd refuses to migrate a plugin whose applied migration no longer matches.
-/// Fix a mistake with a new migration. Description and author may change freely.
+/// Once applied, a migration's `up` must not change: its checksum (SHA-256 of `up`, whitespace
+/// included) is recorded, and berthd refuses to migrate a plugin whose applied migration no
+/// longer matches. Fix a mistake with a new migration. `down`, description and author may change.
 
 #include <cstdint>
 #include <string>
