@@ -195,6 +195,7 @@ class VisitsPlugin : public Plugin {
     void configure(Context& context) override {
         std::string database = context.getString("database", "main");
         db_ = &context.db(database);
+        prefix_ = context.prefix();
         Migration create{1,
                          "create visit_tasks",
                          "berth examples",
@@ -251,7 +252,8 @@ class VisitsPlugin : public Plugin {
                 params);
             Json task = rows[0].toJson();
             tx.commit();
-            return Reply::created(std::move(task));
+            std::string location = prefix_ + "/visit_tasks/" + std::to_string(task["id"].asInt());
+            return Reply::created(std::move(task)).header("Location", std::move(location));
         });
     }
 
@@ -311,6 +313,7 @@ class VisitsPlugin : public Plugin {
     }
 
     Database* db_ = nullptr;
+    std::string prefix_;  // for the Location of a created task
 };
 
 }  // namespace berth::plugins::visits

@@ -74,6 +74,8 @@ class VisitsHttpTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT_EQUAL_MESSAGE(created.describe(), 201, created.status);
         Object::Ptr task = data(created);
         std::int64_t id = task->getValue<std::int64_t>("id");
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(created.describe(), "/visits/visit_tasks/" + std::to_string(id),
+                                     created.header("Location"));
         CPPUNIT_ASSERT_EQUAL(std::string("pending"), task->getValue<std::string>("status"));
         CPPUNIT_ASSERT_EQUAL(std::string("2024-05-01T09:30:00Z"),
                              task->getValue<std::string>("scheduled_at"));
