@@ -4,8 +4,14 @@
 #include <cppunit/TestFixture.h>
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <time.h>
+
+#include <chrono>
+#include <ctime>
 #include <memory>
+#include <regex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "berthd_process.h"
@@ -41,6 +47,8 @@ class HttpFramingTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testUnknownTransferCodingIs400AndCloses);
     CPPUNIT_TEST(testAbsoluteFormTargetIsAccepted);
     CPPUNIT_TEST(testHttp11RequestWithoutHostIs400);
+    CPPUNIT_TEST(testDateHeaderIsCurrentAndKeepsUp);
+    CPPUNIT_TEST(testRefusedRequestIsLogged);
     CPPUNIT_TEST_SUITE_END();
 
   public:
@@ -158,6 +166,34 @@ class HttpFramingTest : public CppUnit::TestFixture {
         // HTTP/1.1 request message that lacks a Host header field".
         HttpResult r = http_->raw("GET /hello/greet/x HTTP/1.1\r\nConnection: close\r\n\r\n");
         E2E_ASSERT_STATUS(400, r);
+    }
+
+    // The Date header is cached per second: it must still be an IMF-fixdate of the current time,
+    // and a later second must show in a later answer.
+    void testDateHeaderIsCurrentAndKeepsUp() {
+        const std::regex imfFixdate(
+            R"((Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} )"
+            R"(\d{2}:\d{2}:\d{2} GMT)");
+        auto dateOf = [&](const HttpResult& r) {
+            std::string date = r.header("Date");
+            CPPUNIT_ASSERT_MESSAGE(r.describe(), std::regex_match(date, imfFixdate));
+            std::tm parsed{};
+            CPPUNIT_ASSERT(strptime(date.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &parsed) != nullptr);
+            return timegm(&parsed);
+        };
+        std::time_t first = dateOf(http_->get("/health"));
+        CPPUNIT_ASSERT_MESSAGE("Date is off by more than 2 s", std::labs(std::time(nullptr) - first) <= 2);
+        std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+        std::time_t second = dateOf(http_->get("/health"));
+        CPPUNIT_ASSERT_MESSAGE("Date did not move on", second >= first + 2);
+    }
+
+    // A refusal is answered and also reported in berthd's log (rate-limited, the first at once).
+    void testRefusedRequestIsLogged() {
+        HttpResult answer = http_->raw("GET /health HTTP/1.1\r\nHost: e2e\r\nBad Header: x\r\n\r\n");
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(answer.describe(), 400, answer.status);
+        CPPUNIT_ASSERT_MESSAGE(berthd_->log(),
+                               berthd_->waitForLog("latest: 400 whitespace between a header name", 3000));
     }
 
   private:
