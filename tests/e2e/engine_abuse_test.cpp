@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
@@ -22,6 +23,16 @@
 
 namespace berth::test {
 namespace {
+
+// Threads of a process, from /proc/<pid>/task.
+int threadCount(pid_t pid) {
+    int count = 0;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
+        (void)entry;
+        ++count;
+    }
+    return count;
+}
 
 using Clock = std::chrono::steady_clock;
 
@@ -125,6 +136,7 @@ class EngineAbuseTest : public CppUnit::TestFixture {
         constexpr int kClients = 300;
         berthd_->start();
         const int port = berthd_->port();
+        const int threadsBefore = threadCount(berthd_->pid());
         std::vector<std::unique_ptr<RawConnection>> slow;
         for (int i = 0; i < kClients; ++i) slow.push_back(std::make_unique<RawConnection>(port));
         const auto start = Clock::now();
@@ -138,6 +150,10 @@ class EngineAbuseTest : public CppUnit::TestFixture {
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
         }
         E2E_ASSERT_AT_MOST_MS(worst, 100, "the slowest request during the slowloris");
+        // Slow clients cost descriptors, not threads: berthd has no more threads than before them.
+        CPPUNIT_ASSERT_MESSAGE("berthd has " + std::to_string(threadCount(berthd_->pid())) + " threads, " +
+                                   std::to_string(threadsBefore) + " before the slow clients",
+                               threadCount(berthd_->pid()) <= threadsBefore);
 
         // After http.header_timeout (1 s; the sweep makes it 1-2 s) every slow client got its 408.
         for (int i = 0; i < kClients; ++i) {
@@ -163,6 +179,7 @@ class EngineAbuseTest : public CppUnit::TestFixture {
         constexpr double kWithinMs = 6000;  // header timeout (1-2 s) + a graceful close's grace
         berthd_->start();
         const int port = berthd_->port();
+        const int threadsBefore = threadCount(berthd_->pid());
         std::vector<std::unique_ptr<RawConnection>> slow;
         for (int i = 0; i < kClients; ++i) slow.push_back(std::make_unique<RawConnection>(port));
         const auto start = Clock::now();

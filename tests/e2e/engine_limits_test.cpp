@@ -85,6 +85,13 @@ class EngineLimitsTest : public CppUnit::TestFixture {
             E2E_ASSERT_STATUS(200, fast.result);
             E2E_ASSERT_AT_MOST_MS(fast.ms, 100, std::string("GET ") + target + " while the workers are busy");
         }
+        // Routing failures are answered on the I/O thread too.
+        for (const char* target : {"/no/such/route", "/slow/no-such-route"}) {
+            Timed missing = timedGet(port, target);
+            E2E_ASSERT_STATUS(404, missing.result);
+            E2E_ASSERT_AT_MOST_MS(missing.ms, 100,
+                                  std::string("GET ") + target + " while the workers are busy");
+        }
 
         int ok = 0, busy = 0;
         for (int i = 0; i < kRequests; ++i) {
