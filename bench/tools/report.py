@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""report.py --raw DIR --out PREFIX --parts "instructions throughput idle" [--meta KEY=VALUE ...]
+"""report.py --raw DIR --out PREFIX --parts "instructions throughput idle db" [--meta KEY=VALUE ...]
 
 Merges the measurements bench/run left in DIR (one JSON file each) into PREFIX.json and a
 markdown report PREFIX.md, with the machine, the targets next to each figure and PASS/FAIL.
@@ -23,6 +23,8 @@ RATIO_CONNECTIONS = (64, 256)                     # ...at these connection count
 P99_TARGET_MS = {64: 5.0, 256: 10.0}
 IDLE_SLOWDOWN_TARGET = 0.10                       # idle connections slow a request by less than this
 IDLE_RSS_TARGET_MB = 20.0
+DB_RATIO_TARGET = 2.0                             # Berth /bench/db requests/s ≥ 2 × aiohttp+asyncpg...
+DB_RATIO_CONNECTIONS = 64                         # ...at this connection count
 
 LABELS = {
     "berth_json": "Berth GET /bench/json",
@@ -30,7 +32,13 @@ LABELS = {
     "nginx": "nginx `return 200`, access log on",
     "canned": "canned epoll loop (floor)",
     "berth_json_idle": "Berth GET /bench/json, 10,000 idle connections open",
+    "berth_db": "Berth GET /bench/db",
+    "aiohttp_db": "aiohttp + asyncpg GET /bench/db",
+    "berth_queries": "Berth GET /bench/queries?queries=N",
+    "aiohttp_queries": "aiohttp + asyncpg GET /bench/queries?queries=N",
 }
+DB_SERVERS = ("berth_db", "aiohttp_db", "berth_queries", "aiohttp_queries")
+DB_PEERS = {"berth_db": "aiohttp_db", "berth_queries": "aiohttp_queries"}
 BERTH = ("berth_json", "berth_plaintext")
 SERVERS = ("berth_json", "berth_plaintext", "nginx", "canned")
 
@@ -147,9 +155,10 @@ class Report:
 
     # --- wrk -----------------------------------------------------------------------------------
 
-    def throughput(self):
+    def wrk_runs(self, kind):
+        """The median run of each (server, connections) among the raw files KIND.*.json."""
         rounds = {}
-        for path in glob.glob(os.path.join(self.raw, "wrk.*.json")):
+        for path in glob.glob(os.path.join(self.raw, f"{kind}.*.json")):
             r = load(path)
             s = r["stats"]
             errors = s["errors"]
@@ -181,6 +190,10 @@ class Report:
                 self.missing(f"wrk: {LABELS[key[0]]} at {key[1]} connections: "
                              f"{len(measured)} of {expected_rounds} rounds measured")
             runs[key] = median
+        return runs
+
+    def throughput(self):
+        runs = self.wrk_runs("wrk")
         connections = sorted({int(c) for c in self.data["machine"]["connections"].split()})
         for sid in SERVERS:
             for c in connections:
@@ -255,6 +268,84 @@ class Report:
         self.data["throughput"] = sorted(runs.values(), key=lambda r: (SERVERS.index(r["id"]), r["connections"]))
         self.data["ratios"] = ratios
 
+    # --- Database: TechEmpower db and queries ---------------------------------------------------
+
+    def db(self):
+        runs = self.wrk_runs("dbwrk")
+        m = self.data["machine"]
+        connections = sorted({int(c) for c in m["connections"].split()})
+        for sid in DB_SERVERS:
+            for c in connections:
+                if (sid, c) not in runs:
+                    self.missing(f"wrk: {LABELS[sid]} at {c} connections")
+        setup = {}
+        path = os.path.join(self.raw, "db.json")
+        if os.path.exists(path):
+            setup = load(path)
+        n = setup.get("queries", m.get("db_queries", "20"))
+        label = lambda sid: LABELS[sid].replace("=N", f"={n}")
+        out = self.lines
+        out += ["### Database (TechEmpower db / queries=" + f"{n})", "",
+                "`/bench/db`: one row of the 10,000-row `world` table by a random id (1..10000); "
+                f"`/bench/queries?queries={n}`: {n} such rows, one query each, on one connection. Both as "
+                "JSON in the envelope. Berth: the bench plugin's worker-pool routes, "
+                f"`db.bench.pool_max = {setup.get('berth_pool', m.get('db_pool', '?'))}`, access log on. "
+                "aiohttp + asyncpg (`bench/peers/aiohttp_db.py`, Debian's packages, asyncio loop): "
+                f"{setup.get('peer_processes', '?')} processes (SO_REUSEPORT) × a pool of "
+                f"{setup.get('peer_pool_per_process', '?')} connections, no access log. "
+                f"Same PostgreSQL ({setup.get('postgres', '?')}, on this machine, sharing its CPUs), "
+                f"same table (schema `bench`, {setup.get('world_rows', '?')} rows). "
+                f"wrk {m['wrk_threads']} threads, {m['warmup_s']} s warm-up then {m['duration_s']} s per run; "
+                f"{m.get('rounds', '1')} round(s), each row its median run. Errors as above.", "",
+                "| server | connections | requests/s | Berth / aiohttp | p50 | p99 | max | errors | other load |",
+                "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        ratios = []
+        for sid in DB_SERVERS:
+            for c in connections:
+                r = runs.get((sid, c))
+                if r is None:
+                    continue
+                lat, rps = r["latency_us"], r["requests_per_s"]
+                ratio_cell = ""
+                peer = runs.get((DB_PEERS.get(sid), c))
+                if sid in DB_PEERS and peer is not None and peer["requests_per_s"] > 0:
+                    ratio = rps / peer["requests_per_s"]
+                    ratios.append({"berth": sid, "versus": DB_PEERS[sid], "connections": c,
+                                   "ratio": round(ratio, 3)})
+                    ratio_cell = f"{ratio:.2f}"
+                errors = f"{r['errors_total']:,}"
+                if r["errors_total"]:
+                    detail = ", ".join(f"{k} {v:,}" for k, v in r["errors"].items() if v)
+                    errors += f" ({detail})"
+                other = f"{r['other_cpu_share']:.0%}"
+                if r["steal_share"] >= 0.005:
+                    other += f" + {r['steal_share']:.0%} steal"
+                out.append(f"| {label(sid)} | {c} | {num(rps)} | {ratio_cell} | {ms(lat['p50'])} "
+                           f"| {ms(lat['p99'])} | {ms(lat['max'])} | {errors} | {other} |")
+        out.append("")
+        berth, peer = runs.get(("berth_db", DB_RATIO_CONNECTIONS)), runs.get(("aiohttp_db", DB_RATIO_CONNECTIONS))
+        name = f"Berth ≥ {DB_RATIO_TARGET:g}× aiohttp+asyncpg on db at {DB_RATIO_CONNECTIONS} connections"
+        if berth is not None and peer is not None and peer["requests_per_s"] > 0:
+            ratio = berth["requests_per_s"] / peer["requests_per_s"]
+            ok = ratio >= DB_RATIO_TARGET and berth["errors_total"] == 0
+            self.target(name, round(ratio, 3), DB_RATIO_TARGET, ok)
+            out += ["| target | measured | |", "|---|---:|---|",
+                    f"| {name} (and no errors) | {ratio:.2f}× ({num(berth['requests_per_s'])} / "
+                    f"{num(peer['requests_per_s'])} requests/s, {berth['errors_total']:,} errors) | {mark(ok)} |", ""]
+        elif DB_RATIO_CONNECTIONS in connections:
+            self.missing(name)
+        statuses = berth_statuses(os.path.join(self.raw, "db-berth-metrics.txt"))
+        if statuses:
+            setup["berth_statuses"] = statuses
+            out += ["berthd's own count (GET /metrics) after the db runs, by status: "
+                    + ", ".join(f"{code}: {count:,}" for code, count in sorted(statuses.items())) + ".", ""]
+        if setup.get("sample_berth") or setup.get("sample_peer"):
+            out += [f"Sample replies — Berth: `{setup.get('sample_berth', '')}`; aiohttp: "
+                    f"`{setup.get('sample_peer', '')}`.", ""]
+        setup["runs"] = sorted(runs.values(), key=lambda r: (DB_SERVERS.index(r["id"]), r["connections"]))
+        setup["ratios"] = ratios
+        self.data["db"] = setup
+
     # --- Idle connections ----------------------------------------------------------------------
 
     def idle(self):
@@ -323,7 +414,7 @@ class Report:
                 f"{m['load_start']} before the measurements (other work on the machine skews the wrk and "
                 "latency figures, not the instruction counts).  ",
                 f"Berth {m['berth']}; {m['nginx']}; {m['wrk']}; {m['valgrind']}; {m['cc']}.", ""]
-        for part in ("instructions", "throughput", "idle"):
+        for part in ("instructions", "throughput", "idle", "db"):
             if part in self.parts:
                 getattr(self, part)()
         targets = self.data["targets"]
