@@ -18,6 +18,7 @@
 #include <iostream>
 #include <system_error>
 
+#include "../cache/cache_registry.h"
 #include "../db/database_registry.h"
 #include "../http/http_engine.h"
 #include "../http/pipeline.h"
@@ -338,10 +339,12 @@ int BerthApplication::serve() {
     // Before the plugins, which keep references to the databases, and destroyed after them.
     DatabaseRegistry databases(settings.databases, Poco::Logger::get("berth.db"));
     databases.probeAll();
+    CacheRegistry caches(settings.cache, Poco::Logger::get("berth.cache"));
+    caches.probe();
 
     RouteTable routes;
     for (const char* path : kHostPaths) routes.reserve(path);
-    PluginManager plugins(settings.plugins, routes, Poco::Logger::get("berth.plugins"), &databases);
+    PluginManager plugins(settings.plugins, routes, Poco::Logger::get("berth.plugins"), &databases, &caches);
     // db.<name>.auto_migrate: each plugin's pending migrations are applied between its configure()
     // and its start(); a failure (or a changed migration) refuses that plugin. A database that
     // cannot be reached is retried for migrate.db_wait_s, then berthd exits 69 (the service manager
@@ -456,10 +459,11 @@ int BerthApplication::serve() {
     pipeline.addHostEndpoint("/health", [] { return Json::object({{"status", "up"}}); });
     pipeline.addHostEndpoint("/plugins", [&plugins] { return plugins.describe(); });
     HttpEngine* engineForMetrics = nullptr;  // set once the engine exists, before it serves
-    pipeline.addHostEndpoint("/metrics", [&metrics, &accessLog, &databases, &engineForMetrics] {
+    pipeline.addHostEndpoint("/metrics", [&metrics, &accessLog, &databases, &caches, &engineForMetrics] {
         std::string text;
         metrics.render(text);
         databases.renderMetrics(text);
+        caches.renderMetrics(text);
         if (engineForMetrics != nullptr) {
             text += "# HELP berth_io_loop_connections Open connections served by each I/O loop.\n";
             text += "# TYPE berth_io_loop_connections gauge\n";

@@ -159,6 +159,7 @@ ServerConfig loadInto(Reader& read, const Poco::Util::AbstractConfiguration& con
     for (const char* section : {"server", "plugins", "http", "cors", "migrate"})
         read.reportUnknownKeys(section);
     c.databases = loadDatabaseSettings(config, problems, c.warnings);
+    c.cache = loadCacheSettings(config, problems, c.warnings);
     return c;
 }
 
@@ -175,7 +176,9 @@ std::vector<std::string> ServerConfig::keys() {
     std::vector<std::string> problems;
     Reader read(*empty, problems);
     (void)loadInto(read, *empty, "/", problems);
-    return {read.known().begin(), read.known().end()};
+    std::vector<std::string> keys(read.known().begin(), read.known().end());
+    for (const std::string& key : cacheKeyNames()) keys.push_back("redis." + key);
+    return keys;
 }
 
 std::vector<std::string> ServerConfig::databaseKeys() {

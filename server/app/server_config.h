@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "../cache/cache_settings.h"
 #include "../db/database_settings.h"
 #include "../http/cors_policy.h"
 #include "../http/engine_settings.h"
@@ -35,6 +36,8 @@ struct ServerConfig {
     } migrate;
     /// db.<name>.* — see server/db/database_settings.h.
     std::vector<DatabaseSettings> databases;
+    /// redis.* — see server/cache/cache_settings.h.
+    CacheSettings cache;
     /// Worth telling but not a reason to refuse to start (--check-config prints them as warnings).
     std::vector<std::string> warnings;
 

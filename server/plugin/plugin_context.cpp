@@ -5,6 +5,7 @@
 #include <Poco/String.h>
 #include <stdexcept>
 
+#include "../cache/cache_registry.h"
 #include "../db/database_registry.h"
 #include "../migrate/migration_plan.h"
 #include "strict_number.h"
@@ -13,13 +14,14 @@ namespace berth::server {
 
 PluginContext::PluginContext(std::string name, std::string prefix, std::string file,
                              Poco::AutoPtr<Poco::Util::AbstractConfiguration> config,
-                             const DatabaseRegistry* databases)
+                             const DatabaseRegistry* databases, CacheRegistry* caches)
     : name_(std::move(name)),
       prefix_(std::move(prefix)),
       file_(std::move(file)),
       config_(std::move(config)),
       logger_(Poco::Logger::get("berth." + name_)),
-      databases_(databases) {}
+      databases_(databases),
+      cache_(caches != nullptr ? caches->forPlugin(name_) : CacheRegistry::disabled()) {}
 
 Database& PluginContext::db(std::string_view name) const {
     if (databases_ == nullptr || databases_->empty())

@@ -8,14 +8,16 @@
 
 namespace berth::server {
 
+class CacheRegistry;
 class DatabaseRegistry;
 
 class PluginContext : public Context {
   public:
-    /// `databases` may be null (no databases: db() throws for every name).
+    /// `databases` may be null (no databases: db() throws for every name); so may `caches` (cache()
+    /// misses and skips everything).
     PluginContext(std::string name, std::string prefix, std::string file,
                   Poco::AutoPtr<Poco::Util::AbstractConfiguration> config,
-                  const DatabaseRegistry* databases = nullptr);
+                  const DatabaseRegistry* databases = nullptr, CacheRegistry* caches = nullptr);
 
     const std::string& pluginName() const noexcept override { return name_; }
     const std::string& prefix() const noexcept override { return prefix_; }
@@ -27,6 +29,7 @@ class PluginContext : public Context {
     Poco::Logger& logger() const override { return logger_; }
     Database& db(std::string_view name) const override;
     void addMigrations(const std::vector<Migration>& migrations) override;
+    Cache& cache() const override { return cache_; }
 
     /// What the plugin declared with addMigrations(), in declaration order.
     const std::vector<Migration>& migrations() const noexcept { return migrations_; }
@@ -40,6 +43,7 @@ class PluginContext : public Context {
     Poco::AutoPtr<Poco::Util::AbstractConfiguration> config_;
     Poco::Logger& logger_;
     const DatabaseRegistry* databases_;
+    Cache& cache_;
     std::vector<Migration> migrations_;
 };
 

@@ -62,8 +62,12 @@ std::vector<std::string> findPluginFiles(const std::string& dir) {
 }  // namespace
 
 PluginManager::PluginManager(PluginManagerSettings settings, RouteTable& routes, Poco::Logger& logger,
-                             const DatabaseRegistry* databases)
-    : settings_(std::move(settings)), routes_(routes), logger_(logger), databases_(databases) {}
+                             const DatabaseRegistry* databases, CacheRegistry* caches)
+    : settings_(std::move(settings)),
+      routes_(routes),
+      logger_(logger),
+      databases_(databases),
+      caches_(caches) {}
 
 PluginManager::~PluginManager() {
     stopAll();
@@ -182,7 +186,7 @@ void PluginManager::bringUp(bool start) {
             continue;
         }
         plugin.context = std::make_unique<PluginContext>(name, plugin.settings.prefix, plugin.settings.file,
-                                                         plugin.settings.config, databases_);
+                                                         plugin.settings.config, databases_, caches_);
         if (d.configure(plugin.instance, static_cast<Context*>(plugin.context.get()), error, sizeof error) !=
             0) {
             plugin.destroyInstance();

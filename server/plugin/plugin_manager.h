@@ -20,6 +20,7 @@ class Logger;
 namespace berth::server {
 
 class RouteTable;
+class CacheRegistry;
 class DatabaseRegistry;
 
 struct PluginManagerSettings {
@@ -43,10 +44,10 @@ struct PluginFailure {
 
 class PluginManager {
   public:
-    /// `databases` (may be null) is what the plugins' Context::db() hands out; it must outlive
-    /// the manager.
+    /// `databases` (may be null) is what the plugins' Context::db() hands out, `caches` (may be
+    /// null) their Context::cache(); both must outlive the manager.
     PluginManager(PluginManagerSettings settings, RouteTable& routes, Poco::Logger& logger,
-                  const DatabaseRegistry* databases = nullptr);
+                  const DatabaseRegistry* databases = nullptr, CacheRegistry* caches = nullptr);
     ~PluginManager();
     PluginManager(const PluginManager&) = delete;
     PluginManager& operator=(const PluginManager&) = delete;
@@ -82,6 +83,7 @@ class PluginManager {
     RouteTable& routes_;
     Poco::Logger& logger_;
     const DatabaseRegistry* databases_;
+    CacheRegistry* caches_;
     std::vector<std::unique_ptr<Loaded>> started_;  // in start order
     std::vector<PluginFailure> failures_;
     MigrationHook migrationHook_;

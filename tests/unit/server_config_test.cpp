@@ -349,7 +349,7 @@ class ServerConfigTest : public CppUnit::TestFixture {
             new Poco::Util::PropertyFileConfiguration(std::string(BERTH_SOURCE_DIR) +
                                                       "/conf/berth.properties"));
         std::set<std::string> inFile;
-        for (const char* section : {"server", "plugins", "http", "cors", "migrate"}) {
+        for (const char* section : {"server", "plugins", "http", "cors", "migrate", "redis"}) {
             Poco::Util::AbstractConfiguration::Keys keys;
             shipped->keys(section, keys);
             for (const std::string& key : keys) inFile.insert(std::string(section) + "." + key);

@@ -2,7 +2,7 @@
 /// berth/context.h — what the host gives a plugin in Plugin::configure(): its name, its
 /// prefix, its own settings from conf/plugins.d/<name>.properties, its logger, the
 /// databases of conf/berth.properties (berth/db.h) and where it declares its migrations
-/// (berth/migration.h).
+/// (berth/migration.h), and its Redis cache (berth/cache.h).
 ///
 ///     void configure(berth::Context& ctx) override {
 ///         greeting_ = ctx.getString("greeting", "Hello");
@@ -26,6 +26,7 @@ class Logger;
 namespace berth {
 inline namespace v1 {
 
+class Cache;
 class Database;
 
 class Context {
@@ -59,6 +60,11 @@ class Context {
     /// and the plugin is refused, naming the problem.
     /// (Appended after db(): the host implements Context, so plugins built before it still load.)
     virtual void addMigrations(const std::vector<Migration>& migrations) = 0;
+
+    /// The plugin's Redis cache (include berth/cache.h to use it): keys namespaced `<plugin>:`, one
+    /// pool shared by all plugins. Always there: when redis.* is not configured or Redis is down,
+    /// reads miss and writes are skipped (see berth/cache.h). (Appended: ABI rule above.)
+    virtual Cache& cache() const = 0;
 };
 
 }  // namespace v1

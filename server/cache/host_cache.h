@@ -1,0 +1,30 @@
+#pragma once
+// berth::Cache as the host implements it for one plugin: every key becomes "<plugin>:<key>" (the
+// plugin cannot name a key outside its namespace, and only the commands of berth/cache.h exist),
+// commands go through the shared RedisPool. Without a pool (redis.host not configured) every call
+// is a miss or a skipped write.
+
+#include <string>
+
+#include "berth/cache.h"
+
+namespace berth::server {
+
+class RedisPool;
+
+class HostCache : public Cache {
+  public:
+    /// `pool` may be null: Redis not configured.
+    HostCache(std::string plugin, RedisPool* pool);
+
+    bool available() const override;
+    std::vector<CacheResult> execute(const std::vector<CacheCommand>& commands) override;
+
+    const std::string& namespacePrefix() const noexcept { return prefix_; }
+
+  private:
+    std::string prefix_;  // "<plugin>:"
+    RedisPool* pool_;
+};
+
+}  // namespace berth::server

@@ -1,0 +1,195 @@
+#include "redis_pool.h"
+
+#include <Poco/Exception.h>
+#include <Poco/Logger.h>
+#include <Poco/Timespan.h>
+#include <algorithm>
+
+namespace berth::server {
+namespace {
+
+constexpr int kFirstBackoffMs = 250;
+constexpr int kMaxBackoffMs = 2000;
+constexpr auto kWarnEvery = std::chrono::seconds(10);
+
+Poco::Timespan milliseconds(int ms) {
+    return Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(ms) * 1000);
+}
+
+// Throws when Redis answered `command` with an error (AUTH, SELECT at connect).
+void expectOk(Poco::Redis::Client& client, const Poco::Redis::Array& command, const char* what) {
+    Poco::Redis::RedisType::Ptr reply = client.sendCommand(command);
+    if (reply->isError())
+        throw Poco::Exception(std::string(what) + " refused: " + reply->toString().substr(1));
+}
+
+}  // namespace
+
+RedisPool::RedisPool(CacheSettings settings, Poco::Logger& logger)
+    : settings_(std::move(settings)),
+      logger_(logger),
+      pool_(static_cast<std::size_t>(settings_.poolSize), static_cast<std::size_t>(settings_.poolSize)) {}
+
+RedisPool::~RedisPool() = default;
+
+void RedisPool::connect(RedisConnection& c) {
+    if (c.client.isConnected()) c.client.disconnect();
+    c.client.connect(settings_.host, settings_.port, milliseconds(settings_.connectTimeoutMs));
+    c.client.setReceiveTimeout(milliseconds(settings_.commandTimeoutMs));
+    // Poco 1.11 has no Command::auth/select: plain arrays.
+    if (!settings_.password.empty()) {
+        Poco::Redis::Array auth;
+        auth << "AUTH" << settings_.password;
+        expectOk(c.client, auth, "AUTH");
+    }
+    if (settings_.db != 0) {
+        Poco::Redis::Array select;
+        select << "SELECT" << std::to_string(settings_.db);
+        expectOk(c.client, select, "SELECT");
+    }
+    c.generation = generation_.load();
+    connects_.fetch_add(1, std::memory_order_relaxed);
+}
+
+std::optional<RedisPool::Replies> RedisPool::skip() {
+    std::uint64_t skipped = skipped_.fetch_add(1, std::memory_order_relaxed) + 1;
+    std::lock_guard<std::mutex> lock(stateMutex_);
+    if (down_ && Clock::now() - lastWarning_ >= kWarnEvery) {
+        lastWarning_ = Clock::now();
+        logger_.warning("Redis %s still unavailable: %s cache calls skipped in the last %d s (%s in all)",
+                        settings_.describe(), std::to_string(skipped - skippedAtWarning_),
+                        static_cast<int>(kWarnEvery.count()), std::to_string(skipped));
+        skippedAtWarning_ = skipped;
+    }
+    return std::nullopt;
+}
+
+bool RedisPool::admit() {
+    if (!down_.load(std::memory_order_relaxed)) return true;
+    std::lock_guard<std::mutex> lock(stateMutex_);
+    if (!down_) return true;
+    if (probing_ || Clock::now() < downUntil_) return false;
+    probing_ = true;  // this call is the probe; the others keep skipping until it is done
+    return true;
+}
+
+void RedisPool::markUp() {
+    if (!down_.load(std::memory_order_relaxed)) return;
+    std::lock_guard<std::mutex> lock(stateMutex_);
+    if (!down_) return;
+    down_ = false;
+    probing_ = false;
+    backoffMs_ = 0;
+    logger_.information("Redis %s answers again: caching resumed (%s cache calls skipped in all)",
+                        settings_.describe(), std::to_string(skipped_.load()));
+}
+
+void RedisPool::markDown(const std::string& reason) {
+    std::lock_guard<std::mutex> lock(stateMutex_);
+    probing_ = false;
+    backoffMs_ = backoffMs_ == 0 ? kFirstBackoffMs : std::min(backoffMs_ * 2, kMaxBackoffMs);
+    downUntil_ = Clock::now() + std::chrono::milliseconds(backoffMs_);
+    if (!down_) {
+        down_ = true;
+        lastWarning_ = Clock::now();
+        skippedAtWarning_ = skipped_.load();
+        logger_.warning(
+            "Redis %s unavailable (%s): cache reads miss and writes are skipped until it answers again",
+            settings_.describe(), reason);
+    }
+}
+
+void RedisPool::release(RedisConnection* c) {
+    inUse_.fetch_sub(1, std::memory_order_relaxed);
+    pool_.returnObject(c);  // destroyed there when broken or disconnected
+}
+
+std::optional<RedisPool::Replies> RedisPool::run(const std::vector<Poco::Redis::Array>& commands,
+                                                 bool retryable) {
+    if (!admit()) return skip();
+    for (int attempt = 0;; ++attempt) {
+        RedisConnection* c = nullptr;
+        try {
+            c = pool_.borrowObject(settings_.poolWaitMs);
+        } catch (...) {
+        }
+        if (c == nullptr) {
+            poolTimeouts_.fetch_add(1, std::memory_order_relaxed);
+            {
+                std::lock_guard<std::mutex> lock(stateMutex_);
+                probing_ = false;
+            }
+            return skip();
+        }
+        inUse_.fetch_add(1, std::memory_order_relaxed);
+        bool fresh = false;
+        if (!c->client.isConnected() || c->generation != generation_.load()) {
+            fresh = true;
+            try {
+                connect(*c);
+            } catch (const std::exception& e) {
+                c->broken = true;
+                release(c);
+                connectFailures_.fetch_add(1, std::memory_order_relaxed);
+                const auto* poco = dynamic_cast<const Poco::Exception*>(&e);
+                markDown(poco != nullptr ? poco->displayText() : std::string(e.what()));
+                return skip();
+            }
+        }
+        try {
+            Replies replies;
+            if (commands.size() == 1) {
+                replies.push_back(c->client.sendCommand(commands[0]));
+            } else {
+                Poco::Redis::Array all = c->client.sendCommands(commands);
+                replies.assign(all.begin(), all.end());
+            }
+            release(c);
+            markUp();
+            return replies;
+        } catch (const std::exception& e) {
+            c->broken = true;
+            release(c);
+            failures_.fetch_add(1, std::memory_order_relaxed);
+            bool timeout = dynamic_cast<const Poco::TimeoutException*>(&e) != nullptr;
+            const auto* poco = dynamic_cast<const Poco::Exception*>(&e);
+            std::string reason = poco != nullptr ? poco->displayText() : std::string(e.what());
+            if (!fresh && !timeout) {
+                // A client that idled in the pool died (Redis restarted): so did its idle peers.
+                generation_.fetch_add(1);
+                if (retryable && attempt == 0) continue;
+                std::lock_guard<std::mutex> lock(stateMutex_);
+                probing_ = false;
+                return std::nullopt;  // counted as a failure; the next call connects afresh
+            }
+            markDown(reason);
+            return skip();
+        }
+    }
+}
+
+void RedisPool::probe() {
+    Poco::Redis::Array ping;
+    ping << "PING";
+    if (run({ping}, true))
+        logger_.information("Redis %s answers (pool of %d)", settings_.describe(), settings_.poolSize);
+}
+
+CacheStats RedisPool::stats() const {
+    CacheStats s;
+    s.configured = true;
+    s.up = !down_.load();
+    s.endpoint = settings_.describe();
+    s.poolSize = settings_.poolSize;
+    s.open = static_cast<int>(pool_.size());
+    s.inUse = inUse_.load();
+    s.connects = connects_.load();
+    s.connectFailures = connectFailures_.load();
+    s.failures = failures_.load();
+    s.errors = errors_.load();
+    s.skipped = skipped_.load();
+    s.poolTimeouts = poolTimeouts_.load();
+    return s;
+}
+
+}  // namespace berth::server
