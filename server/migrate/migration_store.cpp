@@ -58,9 +58,11 @@ MigrationStore::MigrationStore(const DatabaseSettings& settings) : name_(setting
                 name_ + ".schema)");
         table_ = std::string(PQgetvalue(schema.get(), 0, 0)) + ".berth_migrations";
     } catch (const MigrationFailed& e) {
+        // The server answered, with an error (a schema that does not exist, say): waiting
+        // will not change that, unlike a database that cannot be reached.
         PQfinish(conn_);
         conn_ = nullptr;
-        throw MigrationDatabaseError("database '" + name_ + "': " + e.what());
+        throw MigrationDatabaseUnusable("database '" + name_ + "': " + e.what());
     }
 }
 
@@ -156,8 +158,9 @@ void MigrationStore::lock(const std::function<void(const std::string& holder)>& 
                  " checksum text NOT NULL,"
                  " PRIMARY KEY (plugin, version))",
              "creating berth_migrations");
-    } catch (const MigrationFailed& e) {
-        throw MigrationDatabaseError("database '" + name_ + "': cannot create berth_migrations: " + e.what());
+    } catch (const MigrationFailed& e) {  // answered with an error: not worth waiting for
+        throw MigrationDatabaseUnusable("database '" + name_ +
+                                        "': cannot create berth_migrations: " + e.what());
     }
 }
 

@@ -98,6 +98,7 @@ class MigrateTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testCommitRefusedAtDeclaration);
     CPPUNIT_TEST(testSqlThatEndsTheTransactionIsReportedTruthfully);
     CPPUNIT_TEST(testAutoMigrateDatabaseUnreachable);
+    CPPUNIT_TEST(testAutoMigrateMissingSchemaIsNotRetried);
     CPPUNIT_TEST(testLockWaitNamesHolderAndTimesOut);
     CPPUNIT_TEST(testStopWhileWaitingForTheLock);
     CPPUNIT_TEST(testSessionSettingsDoNotLeak);
@@ -291,6 +292,21 @@ class MigrateTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT(berthd_->waitForLog("migrations failed"));
         ASSERT_CONTAINS(berthd_->log(), "BERTH_SURELY_UNDEFINED} is not defined");
         ASSERT_CONTAINS(berthd_->log(), "berthd cannot connect to apply or check migrations");
+        CPPUNIT_ASSERT_EQUAL(0, berthd_->stop());
+    }
+
+    // A database that answers with an error (here a schema that does not exist) is a settings
+    // problem: the plugin is refused at once instead of being retried for migrate.db_wait_s.
+    void testAutoMigrateMissingSchemaIsNotRetried() {
+        berthd_->set("db.main.auto_migrate", "true");
+        berthd_->set("db.main.schema", "berth_surely_missing_schema");
+        berthd_->set("migrate.db_wait_s", "30");
+        auto started = Clock::now();
+        berthd_->start();
+        CPPUNIT_ASSERT(berthd_->waitForLog("migrations failed", 5000));
+        CPPUNIT_ASSERT_MESSAGE(berthd_->log(), secondsSince(started) <= 10);
+        ASSERT_CONTAINS(berthd_->log(), "berth_surely_missing_schema");
+        CPPUNIT_ASSERT_MESSAGE(berthd_->log(), berthd_->log().find("retrying in") == std::string::npos);
         CPPUNIT_ASSERT_EQUAL(0, berthd_->stop());
     }
 
