@@ -1,12 +1,9 @@
 #include "cache_settings.h"
 
-#include <Poco/Exception.h>
-#include <Poco/String.h>
 #include <Poco/Util/AbstractConfiguration.h>
 #include <algorithm>
-#include <cstdint>
 
-#include "strict_number.h"
+#include "../app/service_settings_reader.h"
 
 namespace berth::server {
 namespace {
@@ -14,56 +11,6 @@ namespace {
 const std::vector<std::string> kKeys = {
     "host",      "port",         "password",           "db",
     "pool_size", "pool_wait_ms", "connect_timeout_ms", "command_timeout_ms"};
-
-// Like the db.<name>.* reader: an undefined ${...} makes the cache unusable (a warning) rather
-// than a problem, so that berthd starts without Redis settings.
-class Reader {
-  public:
-    Reader(const Poco::Util::AbstractConfiguration& config, CacheSettings& cache,
-           std::vector<std::string>& problems)
-        : config_(config), cache_(cache), problems_(problems) {}
-
-    std::string text(const std::string& key, const std::string& fallback) {
-        std::string full = "redis." + key;
-        if (!config_.hasProperty(full)) return fallback;
-        std::string value;
-        try {
-            value = Poco::trim(config_.getString(full));
-        } catch (const Poco::Exception& e) {
-            problems_.push_back(full + ": " + e.displayText());
-            return fallback;
-        }
-        std::size_t open = value.find("${");
-        if (open != std::string::npos) {
-            if (cache_.unusable.empty())
-                cache_.unusable = full + ": " + value.substr(open, value.find('}', open) - open + 1) +
-                                  " is not defined (is the environment variable set?)";
-            return fallback;
-        }
-        return value;
-    }
-
-    int integer(const std::string& key, int fallback, int min, int max) {
-        std::string raw = text(key, "");
-        if (raw.empty()) return fallback;
-        std::int64_t value = 0;
-        if (!internal::parseStrictInt64(raw, value)) {
-            problems_.push_back("redis." + key + " = '" + raw + "' is not an integer");
-            return fallback;
-        }
-        if (value < min || value > max) {
-            problems_.push_back("redis." + key + " = " + raw + " is out of range [" + std::to_string(min) +
-                                ", " + std::to_string(max) + "]");
-            return fallback;
-        }
-        return static_cast<int>(value);
-    }
-
-  private:
-    const Poco::Util::AbstractConfiguration& config_;
-    CacheSettings& cache_;
-    std::vector<std::string>& problems_;
-};
 
 }  // namespace
 
@@ -76,7 +23,7 @@ CacheSettings loadCacheSettings(const Poco::Util::AbstractConfiguration& config,
         if (std::find(kKeys.begin(), kKeys.end(), key) == kKeys.end())
             problems.push_back("redis." + key +
                                " is not a berthd setting (see the comments in conf/berth.properties)");
-    Reader read(config, c, problems);
+    ServiceSettingsReader read(config, "redis.", problems, c.unusable);
     c.host = read.text("host", "");
     c.port = read.integer("port", c.port, 1, 65535);
     c.password = read.text("password", "");

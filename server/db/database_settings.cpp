@@ -1,12 +1,12 @@
 #include "database_settings.h"
 
-#include <Poco/Exception.h>
 #include <Poco/String.h>
 #include <Poco/Util/AbstractConfiguration.h>
 #include <algorithm>
 #include <cctype>
 #include <set>
 
+#include "../app/service_settings_reader.h"
 #include "strict_number.h"
 
 namespace berth::server {
@@ -26,59 +26,22 @@ const std::vector<std::string> kKeys = {"host",
                                         "schema",
                                         "auto_migrate"};
 
-// Reads the keys of one database, collecting problems; an undefined ${...} makes the database
-// unusable (a warning) rather than a problem, so that berthd starts without PostgreSQL settings.
-class DatabaseReader {
+// The keys of one database (see ServiceSettingsReader), plus what only a database has.
+class DatabaseReader : public ServiceSettingsReader {
   public:
     DatabaseReader(const Poco::Util::AbstractConfiguration& config, DatabaseSettings& db,
                    std::vector<std::string>& problems)
-        : config_(config), db_(db), problems_(problems), prefix_("db." + db.name + ".") {}
-
-    std::string text(const std::string& key, const std::string& fallback) {
-        std::string full = prefix_ + key;
-        if (!config_.hasProperty(full)) return fallback;
-        std::string value;
-        try {
-            value = Poco::trim(config_.getString(full));
-        } catch (const Poco::Exception& e) {
-            problems_.push_back(full + ": " + e.displayText());
-            return fallback;
-        }
-        std::size_t open = value.find("${");
-        if (open != std::string::npos) {
-            if (db_.unusable.empty())
-                db_.unusable = full + ": " + value.substr(open, value.find('}', open) - open + 1) +
-                               " is not defined (is the environment variable set?)";
-            return fallback;
-        }
-        return value;
-    }
+        : ServiceSettingsReader(config, "db." + db.name + ".", problems, db.unusable), name_(db.name) {}
 
     // A value for the connection string: Poco's connector splits it on spaces.
     std::string word(const std::string& key, const std::string& fallback, bool required) {
         std::string value = text(key, fallback);
-        if (required && value.empty() && db_.unusable.empty())
-            problems_.push_back(prefix_ + key + " is required for database '" + db_.name + "'");
+        if (required && value.empty() && unusable().empty())
+            problems().push_back(prefix() + key + " is required for database '" + name_ + "'");
         if (std::any_of(value.begin(), value.end(), [](unsigned char c) { return std::isspace(c); }))
-            problems_.push_back(prefix_ + key +
-                                " contains a space, which Poco's PostgreSQL connector cannot pass on");
+            problems().push_back(prefix() + key +
+                                 " contains a space, which Poco's PostgreSQL connector cannot pass on");
         return value;
-    }
-
-    int integer(const std::string& key, int fallback, int min, int max) {
-        std::string raw = text(key, "");
-        if (raw.empty()) return fallback;
-        std::int64_t value = 0;
-        if (!internal::parseStrictInt64(raw, value)) {
-            problems_.push_back(prefix_ + key + " = '" + raw + "' is not an integer");
-            return fallback;
-        }
-        if (value < min || value > max) {
-            problems_.push_back(prefix_ + key + " = " + raw + " is out of range [" + std::to_string(min) +
-                                ", " + std::to_string(max) + "]");
-            return fallback;
-        }
-        return static_cast<int>(value);
     }
 
     std::vector<DatabaseEndpoint> endpoints(const std::string& key) {
@@ -96,7 +59,7 @@ class DatabaseReader {
             std::int64_t port = 0;
             if (colon == std::string::npos || colon == 0 ||
                 !internal::parseStrictInt64(item.substr(colon + 1), port) || port < 1 || port > 65535) {
-                problems_.push_back(prefix_ + key + ": '" + item + "' is not host:port");
+                problems().push_back(prefix() + key + ": '" + item + "' is not host:port");
                 continue;
             }
             endpoint.host = item.substr(0, colon);
@@ -107,10 +70,7 @@ class DatabaseReader {
     }
 
   private:
-    const Poco::Util::AbstractConfiguration& config_;
-    DatabaseSettings& db_;
-    std::vector<std::string>& problems_;
-    std::string prefix_;
+    std::string name_;
 };
 
 bool validName(const std::string& name) {
