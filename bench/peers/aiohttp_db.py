@@ -34,9 +34,10 @@ def envelope(data):
     return web.Response(text=body, content_type="application/json")
 
 
-def query_count(request):
+def query_count(request, name="queries"):
+    """TechEmpower's rule: ?NAME= clamped to 1..500; missing or not an integer: 1."""
     try:
-        n = int(request.query.get("queries", "1"))
+        n = int(request.query.get(name, "1"))
     except ValueError:
         return 1
     return 1 if n < 1 else 500 if n > 500 else n
@@ -81,14 +82,18 @@ def app(pool_size):
     return application
 
 
-def serve(port, pool_size):
-    web.run_app(app(pool_size), host="127.0.0.1", port=port, reuse_port=True, access_log=None,
+def serve(build, port, sizes):
+    web.run_app(build(*sizes), host="127.0.0.1", port=port, reuse_port=True, access_log=None,
                 print=None, handle_signals=True)
 
 
-def main():
-    port, processes, pool_size = (int(a) for a in sys.argv[1:4])
-    children = [multiprocessing.Process(target=serve, args=(port, pool_size)) for _ in range(processes)]
+def main(build=app, sizes=1, usage=__doc__):
+    """Serves build(*SIZES) in PROCESSES processes; the command line is PORT PROCESSES SIZES..."""
+    if len(sys.argv) != 3 + sizes:
+        sys.exit(usage)
+    port, processes, *pool_sizes = (int(a) for a in sys.argv[1:])
+    children = [multiprocessing.Process(target=serve, args=(build, port, pool_sizes))
+                for _ in range(processes)]
     for child in children:
         child.start()
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""report.py --raw DIR --out PREFIX --parts "instructions throughput idle db" [--meta KEY=VALUE ...]
+"""report.py --raw DIR --out PREFIX --parts "instructions throughput idle db cache" [--meta KEY=VALUE ...]
 
 Merges the measurements bench/run left in DIR (one JSON file each) into PREFIX.json and a
 markdown report PREFIX.md, with the machine, the targets next to each figure and PASS/FAIL.
@@ -18,6 +18,7 @@ from latency_probe import summary
 
 # The targets of the engine issue.
 INSTRUCTION_TARGETS = {"berth_json": 12000, "berth_plaintext": 9000}
+TRACING_RATIO_TARGET = 1.15                       # traced + access log ≤ this × both off (json)
 RATIO_TARGETS = {"nginx": 0.95, "canned": 0.90}  # Berth requests/s at least this share of theirs
 RATIO_CONNECTIONS = (64, 256)                     # ...at these connection counts
 P99_TARGET_MS = {64: 5.0, 256: 10.0}
@@ -25,6 +26,9 @@ IDLE_SLOWDOWN_TARGET = 0.10                       # idle connections slow a requ
 IDLE_RSS_TARGET_MB = 20.0
 DB_RATIO_TARGET = 2.0                             # Berth /bench/db requests/s ≥ 2 × aiohttp+asyncpg...
 DB_RATIO_CONNECTIONS = 64                         # ...at this connection count
+CACHE_RATIO_TARGET = 2.0                          # Berth /bench/cached-queries requests/s ≥ 2 × aiohttp
+                                                  # (our goal, in line with the db part; not the issue's)...
+CACHE_RATIO_CONNECTIONS = 64                      # ...at this connection count
 
 LABELS = {
     "berth_json": "Berth GET /bench/json",
@@ -32,13 +36,19 @@ LABELS = {
     "nginx": "nginx `return 200`, access log on",
     "canned": "canned epoll loop (floor)",
     "berth_json_idle": "Berth GET /bench/json, 10,000 idle connections open",
+    "berth_json_plain": "Berth GET /bench/json, access log and tracing off",
+    "berth_json_traced": "Berth GET /bench/json, tracing 100% (to a file) and access log on",
     "berth_db": "Berth GET /bench/db",
     "aiohttp_db": "aiohttp + asyncpg GET /bench/db",
     "berth_queries": "Berth GET /bench/queries?queries=N",
     "aiohttp_queries": "aiohttp + asyncpg GET /bench/queries?queries=N",
+    "berth_cached": "Berth GET /bench/cached-queries?count=N",
+    "aiohttp_cached": "aiohttp + redis GET /bench/cached-queries?count=N",
 }
 DB_SERVERS = ("berth_db", "aiohttp_db", "berth_queries", "aiohttp_queries")
 DB_PEERS = {"berth_db": "aiohttp_db", "berth_queries": "aiohttp_queries"}
+CACHE_SERVERS = ("berth_cached", "aiohttp_cached")
+CACHE_PEERS = {"berth_cached": "aiohttp_cached"}
 BERTH = ("berth_json", "berth_plaintext")
 SERVERS = ("berth_json", "berth_plaintext", "nginx", "canned")
 
@@ -120,7 +130,7 @@ class Report:
     def instructions(self):
         rows = []
         idle = "idle" in self.parts
-        for sid in SERVERS + (("berth_json_idle",) if idle else ()):
+        for sid in SERVERS + ("berth_json_plain", "berth_json_traced") + (("berth_json_idle",) if idle else ()):
             path = os.path.join(self.raw, f"instructions.{sid}.json")
             if not os.path.exists(path):
                 self.missing(f"instructions per request: {LABELS[sid]}")
@@ -141,6 +151,20 @@ class Report:
                 ok = value <= limit
                 self.target(f"{LABELS[sid]}: ≤ {num(limit)} instructions/request", value, limit, ok)
                 out.append(f"| {LABELS[sid]} | {num(value)} | ≤ {num(limit)} | {mark(ok)} |")
+            elif sid == "berth_json_plain":
+                out.append(f"| {LABELS[sid]} | {num(value)} | (the tracing ratio's base) | |")
+            elif sid == "berth_json_traced":
+                plain = next((p["per_request"] for p in rows if p["id"] == "berth_json_plain"), None)
+                if plain:
+                    ratio = value / plain
+                    ok = ratio <= TRACING_RATIO_TARGET
+                    self.target(f"{LABELS[sid]}: ≤ {TRACING_RATIO_TARGET:.2f} × access log and tracing off",
+                                round(ratio, 3), TRACING_RATIO_TARGET, ok)
+                    out.append(f"| {LABELS[sid]} | {num(value)} | {ratio:.3f} × off, ≤ {TRACING_RATIO_TARGET:.2f} "
+                               f"| {mark(ok)} |")
+                else:
+                    self.missing("the tracing ratio: no access-log-and-tracing-off row")
+                    out.append(f"| {LABELS[sid]} | {num(value)} | | |")
             elif sid == "berth_json_idle":
                 n = self.data["machine"].get("idle_connections", "10000")
                 out.append(f"| {LABELS[sid].replace('10,000', f'{int(n):,}')} | {num(value)} "
@@ -268,20 +292,77 @@ class Report:
         self.data["throughput"] = sorted(runs.values(), key=lambda r: (SERVERS.index(r["id"]), r["connections"]))
         self.data["ratios"] = ratios
 
-    # --- Database: TechEmpower db and queries ---------------------------------------------------
+    # --- Berth next to a peer: the db and cache parts ------------------------------------------
 
-    def db(self):
-        runs = self.wrk_runs("dbwrk")
-        m = self.data["machine"]
-        connections = sorted({int(c) for c in m["connections"].split()})
-        for sid in DB_SERVERS:
+    def peer_rows(self, runs, connections, servers, peers, label):
+        """Table rows of SERVERS (label(sid) names them); returns the Berth / peer ratios."""
+        out = self.lines
+        out += ["| server | connections | requests/s | Berth / aiohttp | p50 | p99 | max | errors | other load |",
+                "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        ratios = []
+        for sid in servers:
+            for c in connections:
+                r = runs.get((sid, c))
+                if r is None:
+                    continue
+                lat, rps = r["latency_us"], r["requests_per_s"]
+                ratio_cell = ""
+                peer = runs.get((peers.get(sid), c))
+                if sid in peers and peer is not None and peer["requests_per_s"] > 0:
+                    ratio = rps / peer["requests_per_s"]
+                    ratios.append({"berth": sid, "versus": peers[sid], "connections": c,
+                                   "ratio": round(ratio, 3)})
+                    ratio_cell = f"{ratio:.2f}"
+                errors = f"{r['errors_total']:,}"
+                if r["errors_total"]:
+                    detail = ", ".join(f"{k} {v:,}" for k, v in r["errors"].items() if v)
+                    errors += f" ({detail})"
+                other = f"{r['other_cpu_share']:.0%}"
+                if r["steal_share"] >= 0.005:
+                    other += f" + {r['steal_share']:.0%} steal"
+                out.append(f"| {label(sid)} | {c} | {num(rps)} | {ratio_cell} | {ms(lat['p50'])} "
+                           f"| {ms(lat['p99'])} | {ms(lat['max'])} | {errors} | {other} |")
+        out.append("")
+        return ratios
+
+    def peer_target(self, runs, connections, name, pair, limit, at):
+        """The target "Berth's requests/s ≥ LIMIT × the peer's at AT connections, and no errors"."""
+        berth, peer = runs.get((pair[0], at)), runs.get((pair[1], at))
+        if berth is not None and peer is not None and peer["requests_per_s"] > 0:
+            ratio = berth["requests_per_s"] / peer["requests_per_s"]
+            ok = ratio >= limit and berth["errors_total"] == 0
+            self.target(name, round(ratio, 3), limit, ok)
+            self.lines.extend(["| target | measured | |", "|---|---:|---|",
+                               f"| {name} (and no errors) | {ratio:.2f}× ({num(berth['requests_per_s'])} / "
+                               f"{num(peer['requests_per_s'])} requests/s, {berth['errors_total']:,} errors) "
+                               f"| {mark(ok)} |", ""])
+        elif at in connections:
+            self.missing(name)
+
+    def statuses_line(self, setup, metrics, after):
+        statuses = berth_statuses(os.path.join(self.raw, metrics))
+        if statuses:
+            setup["berth_statuses"] = statuses
+            self.lines.extend([f"berthd's own count (GET /metrics) after the {after} runs, by status: "
+                               + ", ".join(f"{code}: {count:,}" for code, count in sorted(statuses.items()))
+                               + ".", ""])
+
+    def peer_setup(self, name, servers):
+        """The part's setup (NAME.json), and each server's runs that are missing."""
+        runs = self.wrk_runs(f"{name}wrk")
+        connections = sorted({int(c) for c in self.data["machine"]["connections"].split()})
+        for sid in servers:
             for c in connections:
                 if (sid, c) not in runs:
                     self.missing(f"wrk: {LABELS[sid]} at {c} connections")
-        setup = {}
-        path = os.path.join(self.raw, "db.json")
-        if os.path.exists(path):
-            setup = load(path)
+        path = os.path.join(self.raw, f"{name}.json")
+        return runs, connections, load(path) if os.path.exists(path) else {}
+
+    # --- Database: TechEmpower db and queries ---------------------------------------------------
+
+    def db(self):
+        runs, connections, setup = self.peer_setup("db", DB_SERVERS)
+        m = self.data["machine"]
         n = setup.get("queries", m.get("db_queries", "20"))
         label = lambda sid: LABELS[sid].replace("=N", f"={n}")
         out = self.lines
@@ -296,55 +377,65 @@ class Report:
                 f"Same PostgreSQL ({setup.get('postgres', '?')}, on this machine, sharing its CPUs), "
                 f"same table (schema `bench`, {setup.get('world_rows', '?')} rows). "
                 f"wrk {m['wrk_threads']} threads, {m['warmup_s']} s warm-up then {m['duration_s']} s per run; "
-                f"{m.get('rounds', '1')} round(s), each row its median run. Errors as above.", "",
-                "| server | connections | requests/s | Berth / aiohttp | p50 | p99 | max | errors | other load |",
-                "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
-        ratios = []
-        for sid in DB_SERVERS:
-            for c in connections:
-                r = runs.get((sid, c))
-                if r is None:
-                    continue
-                lat, rps = r["latency_us"], r["requests_per_s"]
-                ratio_cell = ""
-                peer = runs.get((DB_PEERS.get(sid), c))
-                if sid in DB_PEERS and peer is not None and peer["requests_per_s"] > 0:
-                    ratio = rps / peer["requests_per_s"]
-                    ratios.append({"berth": sid, "versus": DB_PEERS[sid], "connections": c,
-                                   "ratio": round(ratio, 3)})
-                    ratio_cell = f"{ratio:.2f}"
-                errors = f"{r['errors_total']:,}"
-                if r["errors_total"]:
-                    detail = ", ".join(f"{k} {v:,}" for k, v in r["errors"].items() if v)
-                    errors += f" ({detail})"
-                other = f"{r['other_cpu_share']:.0%}"
-                if r["steal_share"] >= 0.005:
-                    other += f" + {r['steal_share']:.0%} steal"
-                out.append(f"| {label(sid)} | {c} | {num(rps)} | {ratio_cell} | {ms(lat['p50'])} "
-                           f"| {ms(lat['p99'])} | {ms(lat['max'])} | {errors} | {other} |")
-        out.append("")
-        berth, peer = runs.get(("berth_db", DB_RATIO_CONNECTIONS)), runs.get(("aiohttp_db", DB_RATIO_CONNECTIONS))
+                f"{m.get('rounds', '1')} round(s), each row its median run. Errors as above.", ""]
+        ratios = self.peer_rows(runs, connections, DB_SERVERS, DB_PEERS, label)
         name = f"Berth ≥ {DB_RATIO_TARGET:g}× aiohttp+asyncpg on db at {DB_RATIO_CONNECTIONS} connections"
-        if berth is not None and peer is not None and peer["requests_per_s"] > 0:
-            ratio = berth["requests_per_s"] / peer["requests_per_s"]
-            ok = ratio >= DB_RATIO_TARGET and berth["errors_total"] == 0
-            self.target(name, round(ratio, 3), DB_RATIO_TARGET, ok)
-            out += ["| target | measured | |", "|---|---:|---|",
-                    f"| {name} (and no errors) | {ratio:.2f}× ({num(berth['requests_per_s'])} / "
-                    f"{num(peer['requests_per_s'])} requests/s, {berth['errors_total']:,} errors) | {mark(ok)} |", ""]
-        elif DB_RATIO_CONNECTIONS in connections:
-            self.missing(name)
-        statuses = berth_statuses(os.path.join(self.raw, "db-berth-metrics.txt"))
-        if statuses:
-            setup["berth_statuses"] = statuses
-            out += ["berthd's own count (GET /metrics) after the db runs, by status: "
-                    + ", ".join(f"{code}: {count:,}" for code, count in sorted(statuses.items())) + ".", ""]
+        self.peer_target(runs, connections, name, ("berth_db", "aiohttp_db"), DB_RATIO_TARGET, DB_RATIO_CONNECTIONS)
+        self.peer_finish("db", setup, runs, ratios, DB_SERVERS)
+
+    # --- Cache: TechEmpower cached-queries ------------------------------------------------------
+
+    def cache(self):
+        runs, connections, setup = self.peer_setup("cache", CACHE_SERVERS)
+        m = self.data["machine"]
+        n = setup.get("count", m.get("cache_count", "20"))
+        label = lambda sid: LABELS[sid].replace("=N", f"={n}")
+        rows = f"{setup['world_rows']:,}" if "world_rows" in setup else "?"
+        warm = []
+        for key, who in (("warm_berth", "Berth"), ("warm_peer", "aiohttp")):
+            check = setup.get(key)
+            if check is None:
+                self.missing(f"cache: {who}'s cache warmed and checked against the table")
+                continue
+            warm.append(f"{who} {check['cached']:,} (equal {check['equal']:,}, different "
+                        f"{check['different']:,}, unreadable {check['unreadable']:,})")
+            if check["missing"] or check["different"] or check["unreadable"]:
+                self.missing(f"cache: {who}'s cache warmed with every row of the table, each equal to it "
+                             f"(cached {check['cached']:,}, rows without a value {check['missing']:,})")
+        out = self.lines
+        out += [f"### Cache (TechEmpower cached-queries?count={n})", "",
+                f"`/bench/cached-queries?count={n}`: {n} rows of the `world` table by random ids, as JSON in "
+                "the envelope, from Redis: on both servers one MGET of the N keys, the misses from PostgreSQL "
+                "in one query, "
+                f"written back in one pipeline with a TTL of {setup.get('ttl_s', '?')} s. "
+                "Berth: the bench plugin's worker-pool route on `berth::CacheModel`, "
+                f"`redis.pool_size = {setup.get('berth_redis_pool', m.get('redis_pool', '?'))}`, access log on. "
+                "aiohttp + redis.asyncio (hiredis parser) + asyncpg (`bench/peers/aiohttp_cached.py`, "
+                f"Debian's packages, asyncio loop): {setup.get('peer_processes', '?')} processes "
+                f"(SO_REUSEPORT) × {setup.get('peer_redis_pool_per_process', '?')} Redis connections, no "
+                f"access log. Same Redis ({setup.get('redis', '?')}, on this machine) and database, keys "
+                "`bench:world:<id>` and `aiohttp:world:<id>`: each server has its own copy of the rows. "
+                f"Before the runs each cache was warmed (300 requests of count=500) and every cached row "
+                f"compared with the table ({rows} rows) — cached: {'; '.join(warm) or '?'}. "
+                f"Redis during the runs (warm-ups included): {setup.get('redis_hits', 0):,} hits, "
+                f"{setup.get('redis_misses', 0):,} misses. "
+                f"wrk {m['wrk_threads']} threads, {m['warmup_s']} s warm-up then {m['duration_s']} s per run; "
+                f"{m.get('rounds', '1')} round(s), each row its median run. Errors as above.", ""]
+        ratios = self.peer_rows(runs, connections, CACHE_SERVERS, CACHE_PEERS, label)
+        name = (f"Our goal, in line with the db part: Berth ≥ {CACHE_RATIO_TARGET:g}× aiohttp+redis on "
+                f"cached-queries at {CACHE_RATIO_CONNECTIONS} connections")
+        self.peer_target(runs, connections, name, ("berth_cached", "aiohttp_cached"), CACHE_RATIO_TARGET,
+                         CACHE_RATIO_CONNECTIONS)
+        self.peer_finish("cache", setup, runs, ratios, CACHE_SERVERS)
+
+    def peer_finish(self, name, setup, runs, ratios, servers):
+        self.statuses_line(setup, f"{name}-berth-metrics.txt", name)
         if setup.get("sample_berth") or setup.get("sample_peer"):
-            out += [f"Sample replies — Berth: `{setup.get('sample_berth', '')}`; aiohttp: "
-                    f"`{setup.get('sample_peer', '')}`.", ""]
-        setup["runs"] = sorted(runs.values(), key=lambda r: (DB_SERVERS.index(r["id"]), r["connections"]))
+            self.lines.extend([f"Sample replies — Berth: `{setup.get('sample_berth', '')}`; aiohttp: "
+                               f"`{setup.get('sample_peer', '')}`.", ""])
+        setup["runs"] = sorted(runs.values(), key=lambda r: (servers.index(r["id"]), r["connections"]))
         setup["ratios"] = ratios
-        self.data["db"] = setup
+        self.data[name] = setup
 
     # --- Idle connections ----------------------------------------------------------------------
 
@@ -414,7 +505,7 @@ class Report:
                 f"{m['load_start']} before the measurements (other work on the machine skews the wrk and "
                 "latency figures, not the instruction counts).  ",
                 f"Berth {m['berth']}; {m['nginx']}; {m['wrk']}; {m['valgrind']}; {m['cc']}.", ""]
-        for part in ("instructions", "throughput", "idle", "db"):
+        for part in ("instructions", "throughput", "idle", "db", "cache"):
             if part in self.parts:
                 getattr(self, part)()
         targets = self.data["targets"]

@@ -1,15 +1,22 @@
 // The old "visit task" service as a Berth plugin: CRUD on visit_tasks in PostgreSQL, the table
 // made by the plugin's own migrations. Only the SDK: ctx.db() for the database,
-// ctx.addMigrations() for the schema, ApiError for the 400 and 404 envelopes.
+// ctx.addMigrations() for the schema, ApiError for the 400 and 404 envelopes, a CacheModel over
+// ctx.cache() in front of GET by id, and a detail route filled from downstream services at once
+// (visit_detail.h).
+#include <chrono>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
+#include "berth/cache_model.h"
 #include "berth/db.h"
 #include "berth/error.h"
 #include "berth/plugin.h"
+#include "visit_detail.h"
 
 namespace berth::plugins::visits {
 namespace {
@@ -21,6 +28,8 @@ constexpr int kInvalid = 40001;
 constexpr int kNotFound = 40401;
 constexpr std::int64_t kDefaultLimit = 20;
 constexpr std::int64_t kMaxLimit = 100;
+constexpr std::int64_t kDefaultCacheTtl = 60;
+constexpr std::int64_t kMaxCacheTtl = 86400;
 
 [[noreturn]] void invalid(const std::string& field, const std::string& reason) {
     throw ApiError(400, kInvalid, "invalid " + field + ": " + reason,
@@ -185,6 +194,28 @@ std::int64_t queryInt(const Request& request, const char* name, std::int64_t fal
     return value;
 }
 
+/// A task as GET answers it, cached as "visits:visit_task:<id>". The row's JSON is the value: on the
+/// way back fromJson checks that it is a whole task and the model that it is this id's (idOf), so an
+/// entry written by an older version (a column short), by someone else or under another id is a miss
+/// instead of a wrong reply.
+class VisitTaskCache : public CacheModel<Json> {
+  public:
+    VisitTaskCache(Cache& cache, std::chrono::seconds ttl) : CacheModel(cache, "visit_task:{id}", ttl) {}
+
+  protected:
+    std::string idOf(const Json& task) const override { return std::to_string(task["id"].asInt()); }
+    Json toJson(const Json& task) const override { return task; }
+    Json fromJson(const Json& json) const override {
+        static const char* const kFields[] = {"id",           "title",       "description", "hospital_id",
+                                              "city_id",      "product_ids", "user_ids",    "status",
+                                              "scheduled_at", "created_at",  "updated_at"};
+        if (!json.isObject() || !json["id"].isInt()) throw JsonError("not a visit task");
+        for (const char* field : kFields)
+            if (json.find(field) == nullptr) throw JsonError(std::string("a visit task without ") + field);
+        return json;
+    }
+};
+
 }  // namespace
 
 class VisitsPlugin : public Plugin {
@@ -196,6 +227,15 @@ class VisitsPlugin : public Plugin {
         std::string database = context.getString("database", "main");
         db_ = &context.db(database);
         prefix_ = context.prefix();
+        // Seconds a task read by GET stays in Redis; 0 turns the cache off. Without redis.* every
+        // GET simply reads PostgreSQL.
+        std::int64_t ttl = context.getInt("cache_ttl_s", kDefaultCacheTtl);
+        if (ttl < 0 || ttl > kMaxCacheTtl)
+            throw std::invalid_argument("cache_ttl_s = " + std::to_string(ttl) +
+                                        ": must be 0 (no cache) to " + std::to_string(kMaxCacheTtl) +
+                                        " seconds");
+        if (ttl > 0) tasks_ = std::make_unique<VisitTaskCache>(context.cache(), std::chrono::seconds(ttl));
+        detail_.configure(context);
         Migration create{1,
                          "create visit_tasks",
                          "berth examples",
@@ -232,6 +272,8 @@ class VisitsPlugin : public Plugin {
                    {false, "Lists visit tasks (?limit=1..100, default 20; ?offset=0..)"});
         router.get("/visit_tasks/<id:int>", [this](const Request& request) { return get(request); },
                    {false, "One visit task"});
+        router.get("/visit_tasks/<id:int>/detail", [this](const Request& request) { return detail(request); },
+                   {false, "One visit task with its hospital, city, products and users from their services"});
         router.put("/visit_tasks/<id:int>", [this](const Request& request) { return replace(request); },
                    {false, "Replaces a visit task (every field, as for POST)"});
         router.del("/visit_tasks/<id:int>", [this](const Request& request) { return remove(request); },
@@ -259,10 +301,36 @@ class VisitsPlugin : public Plugin {
 
     Reply get(const Request& request) {
         std::int64_t id = request.paramInt("id");
-        DbConnection conn = db_->acquire(request);
+        std::optional<Json> task;
+        if (tasks_) {
+            // What gets cached is read from the primary: a replica may still show the row as it was
+            // before a PUT whose invalidation has just happened, and that would stay for the TTL.
+            task = tasks_->getOrLoad(id, [&]() -> std::optional<Json> {
+                DbTransaction tx = db_->transaction(request);
+                std::optional<Json> row = selectTask(tx, id);
+                tx.commit();
+                return row;
+            });
+        } else {
+            DbConnection conn = db_->acquire(request);
+            task = selectTask(conn, id);
+        }
+        if (!task) notFound(id);
+        return std::move(*task);
+    }
+
+    // The task as GET reads it, then its hospital, city, products and users at once.
+    Reply detail(const Request& request) {
+        detail_.requireServices();  // before the database: a missing service fails every detail
+        Json task = get(request).data();
+        return detail_.expand(std::move(task));
+    }
+
+    template <class Session>
+    static std::optional<Json> selectTask(Session& session, std::int64_t id) {
         DbResult rows =
-            conn.query(std::string("SELECT ") + kColumns + " FROM visit_tasks WHERE id = $1", {id});
-        if (rows.empty()) notFound(id);
+            session.query(std::string("SELECT ") + kColumns + " FROM visit_tasks WHERE id = $1", {id});
+        if (rows.empty()) return std::nullopt;
         return rows[0].toJson();
     }
 
@@ -300,6 +368,7 @@ class VisitsPlugin : public Plugin {
             if (rows.empty()) notFound(id);
             Json task = rows[0].toJson();
             tx.commit();
+            forget(id);
             return task;
         });
     }
@@ -309,11 +378,21 @@ class VisitsPlugin : public Plugin {
         DbTransaction tx = db_->transaction(request);
         if (tx.execute("DELETE FROM visit_tasks WHERE id = $1", {id}) == 0) notFound(id);
         tx.commit();
+        forget(id);
         return Reply::noContent();
     }
 
+    // After the commit, never before: a GET in between would cache the old row again. A GET that
+    // read the old row before the commit and stores it after this is kept from storing by the model
+    // (same berthd); one in another berthd can still store it, and it stays until cache_ttl_s ends.
+    void forget(std::int64_t id) {
+        if (tasks_) tasks_->invalidate(id);  // false (Redis unreachable): the model retries it
+    }
+
     Database* db_ = nullptr;
-    std::string prefix_;  // for the Location of a created task
+    std::string prefix_;                     // for the Location of a created task
+    std::unique_ptr<VisitTaskCache> tasks_;  // null: cache_ttl_s = 0
+    VisitDetail detail_;
 };
 
 }  // namespace berth::plugins::visits

@@ -18,6 +18,13 @@ CacheCommand make(CacheCommand::Op op, std::string_view key, std::string_view fi
     return c;
 }
 
+CacheCommand mgetOf(const std::vector<std::string>& keys) {
+    CacheCommand c;
+    c.op = CacheCommand::Op::MGet;
+    c.keys = keys;
+    return c;
+}
+
 }  // namespace
 
 Cache::~Cache() = default;
@@ -71,6 +78,13 @@ std::map<std::string, std::string> Cache::hgetall(std::string_view key) {
     return one(make(CacheCommand::Op::HGetAll, key)).fields;
 }
 
+std::vector<std::optional<std::string>> Cache::mget(const std::vector<std::string>& keys) {
+    if (keys.empty()) return {};
+    CacheResult r = one(mgetOf(keys));
+    if (!r.ok || r.values.size() != keys.size()) return std::vector<std::optional<std::string>>(keys.size());
+    return std::move(r.values);
+}
+
 // --- CachePipeline -------------------------------------------------------------------------
 
 CachePipeline& CachePipeline::get(std::string_view key) {
@@ -120,6 +134,11 @@ CachePipeline& CachePipeline::hdel(std::string_view key, std::string_view field)
 
 CachePipeline& CachePipeline::hgetall(std::string_view key) {
     commands_.push_back(make(CacheCommand::Op::HGetAll, key));
+    return *this;
+}
+
+CachePipeline& CachePipeline::mget(const std::vector<std::string>& keys) {
+    commands_.push_back(mgetOf(keys));
     return *this;
 }
 

@@ -16,26 +16,36 @@
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
+#include <memory>
 #include <system_error>
 
 #include "../cache/cache_registry.h"
+#include "../client/client_registry.h"
 #include "../db/database_registry.h"
+#include "../fanout/fanout_executor.h"
 #include "../http/http_engine.h"
 #include "../http/pipeline.h"
 #include "../http/route_table.h"
 #include "../migrate/migration_store.h"
 #include "../migrate/migrator.h"
 #include "../observe/access_log.h"
+#include "../observe/json_log_formatter.h"
+#include "../observe/metrics_page.h"
+#include "../observe/prometheus_text.h"
+#include "../observe/readiness_check.h"
 #include "../observe/request_metrics.h"
 #include "../plugin/plugin_manager.h"
+#include "../trace/tracing.h"
 #include "berth/plugin.h"
+#include "logging_setup.h"
 #include "server_config.h"
 
 namespace berth::server {
 namespace {
 
 constexpr const char* kDefaultConfig = "conf/berth.properties";
-constexpr int kLowerPriority = 10;  // below berth.properties (0): the logging file never overrides it
+constexpr int kLowerPriority = 10;   // below berth.properties (0): the logging file never overrides it
+constexpr int kReadyCacheMs = 1000;  // a burst of /ready probes pings each pool once
 
 // Every connection is a descriptor, and the usual soft limit (1024) is far below
 // server.max_connections: raise it to the hard limit, as nginx's worker_rlimit_nofile does.
@@ -135,12 +145,17 @@ void BerthApplication::initialize(Poco::Util::Application& self) {
                 if (Poco::File(logging).exists())
                     config().add(new Poco::Util::PropertyFileConfiguration(logging.toString()),
                                  kLowerPriority);
+                for (const std::string& problem : prepareLogging(config(), configPath.parent().toString()))
+                    configError_ += (configError_.empty() ? "logging: " : "; ") + problem;
             } catch (const Poco::Exception& e) {
                 configError_ = "configuration file " + configFile_ + " cannot be read: " + e.displayText();
             }
         }
     }
-    ServerApplication::initialize(self);  // configures logging from the logging.* keys
+    // Registered before ServerApplication::initialize() configures logging from the logging.*
+    // keys, which may name it.
+    JsonLogFormatter::registerWithLoggingFactory();
+    ServerApplication::initialize(self);
 }
 
 void BerthApplication::printHelp() {
@@ -275,10 +290,17 @@ int BerthApplication::migrate(const std::vector<std::string>& args) {
     // The plugins are configured to learn their migrations, and never started. Their refusals are
     // printed below; the loader's own log would repeat them.
     DatabaseRegistry databases(settings.databases, Poco::Logger::get("berth.db"));
+    std::unique_ptr<ClientRegistry> clients;  // so that a plugin's configure() finds its services
+    try {
+        clients = std::make_unique<ClientRegistry>(settings.clients, Poco::Logger::get("berth.clients"));
+    } catch (const std::runtime_error& e) {
+        std::cerr << "error: " << e.what() << "\n";
+        return EXIT_CONFIG;
+    }
     RouteTable routes;
     Poco::Logger& quiet = Poco::Logger::get("berth.plugins.migrate");
     quiet.setLevel(Poco::Message::PRIO_FATAL);
-    PluginManager plugins(settings.plugins, routes, quiet, &databases);
+    PluginManager plugins(settings.plugins, routes, quiet, &databases, nullptr, clients.get());
     std::vector<PluginMigrations> declared;
     try {
         declared = plugins.configureAll();
@@ -341,10 +363,24 @@ int BerthApplication::serve() {
     databases.probeAll();
     CacheRegistry caches(settings.cache, Poco::Logger::get("berth.cache"));
     caches.probe();
+    std::unique_ptr<ClientRegistry> clients;
+    try {
+        clients = std::make_unique<ClientRegistry>(settings.clients, Poco::Logger::get("berth.clients"));
+    } catch (const std::runtime_error& e) {
+        log.fatal("%s: %s", configFile_, std::string(e.what()));
+        return EXIT_CONFIG;
+    }
+    // berth::gather's executor; cleared before it is destroyed, on every way out of serve().
+    FanOutExecutor fanout(settings.fanout, Poco::Logger::get("berth.fanout"));
+    setFanOutRunner(&fanout);
+    struct RunnerReset {
+        ~RunnerReset() { setFanOutRunner(nullptr); }
+    } runnerReset;
 
     RouteTable routes;
     for (const char* path : kHostPaths) routes.reserve(path);
-    PluginManager plugins(settings.plugins, routes, Poco::Logger::get("berth.plugins"), &databases, &caches);
+    PluginManager plugins(settings.plugins, routes, Poco::Logger::get("berth.plugins"), &databases, &caches,
+                          clients.get());
     // db.<name>.auto_migrate: each plugin's pending migrations are applied between its configure()
     // and its start(); a failure (or a changed migration) refuses that plugin. A database that
     // cannot be reached is retried for migrate.db_wait_s, then berthd exits 69 (the service manager
@@ -441,6 +477,23 @@ int BerthApplication::serve() {
         for (Route& route : mount.routes)
             route.metricsSeries =
                 metrics.addRoute(mount.plugin, route.pattern.source(), methodName(route.method));
+    // tracing.enabled: the span reporter's thread, and the hooks through which the request path, the
+    // pools and plugin code record spans (trace/tracing.h).
+    std::unique_ptr<Tracing> tracing;
+    if (settings.tracing.enabled) {
+        try {
+            tracing = std::make_unique<Tracing>(settings.tracing, Poco::Logger::get("berth.tracing"));
+        } catch (const std::exception& e) {
+            log.fatal("tracing: %s (set tracing.file, or tracing.enabled = false)", std::string(e.what()));
+            return EXIT_CANTCREAT;
+        }
+        log.information("tracing: sampling %s of new traces, reporting to %s",
+                        std::to_string(settings.tracing.sampleRate),
+                        settings.tracing.zipkinUrl.empty()
+                            ? settings.tracing.file
+                            : settings.tracing.zipkinUrl +
+                                  (settings.tracing.file.empty() ? "" : " and " + settings.tracing.file));
+    }
     std::unique_ptr<AccessLog> accessLog;
     if (settings.accessLog.enabled) {
         try {
@@ -451,38 +504,67 @@ int BerthApplication::serve() {
                       std::string(e.what()));
             return EXIT_CANTCREAT;
         }
+        // A sampled request's server span rides on its access log record (one record and copy per
+        // request); the log's writer hands it to the tracer.
+        if (tracing) accessLog->setSpanListener(&tracing->reporter());
         accessLog->start();
     }
 
+    MetricsPage metricsPage;
+    ReadinessCheck readiness(settings.ready.timeoutMs, kReadyCacheMs);  // joins its pings after the engine
     HttpPipeline pipeline(routes, CorsPolicy(settings.cors), settings.limits,
                           Poco::Logger::get("berth.http"));
+    if (tracing) {
+        pipeline.setRequestTracer(&tracing->requestTracer());
+        metricsPage.setSpanQueue([reporter = &tracing->reporter()] {
+            return SpanQueueStats{reporter->queued(), reporter->dropped()};
+        });
+    }
     pipeline.addHostEndpoint("/health", [] { return Json::object({{"status", "up"}}); });
     pipeline.addHostEndpoint("/plugins", [&plugins] { return plugins.describe(); });
+    // GET /metrics: every subsystem's families on one page (the tracing reporter adds its queue
+    // with metricsPage.setSpanQueue(...)).
     HttpEngine* engineForMetrics = nullptr;  // set once the engine exists, before it serves
-    pipeline.addHostEndpoint("/metrics", [&metrics, &accessLog, &databases, &caches, &engineForMetrics] {
-        std::string text;
-        metrics.render(text);
-        databases.renderMetrics(text);
-        caches.renderMetrics(text);
-        if (engineForMetrics != nullptr) {
-            text += "# HELP berth_io_loop_connections Open connections served by each I/O loop.\n";
-            text += "# TYPE berth_io_loop_connections gauge\n";
-            std::vector<std::size_t> counts = engineForMetrics->loopConnections();
-            for (std::size_t i = 0; i < counts.size(); ++i)
-                text += "berth_io_loop_connections{loop=\"" + std::to_string(i) + "\"} " +
-                        std::to_string(counts[i]) + "\n";
-        }
-        if (accessLog) {
-            text +=
-                "# HELP berth_access_log_dropped_total Access log lines dropped because the writer fell "
-                "behind.\n";
-            text += "# TYPE berth_access_log_dropped_total counter\n";
-            text += "berth_access_log_dropped_total " + std::to_string(accessLog->dropped()) + "\n";
-        }
-        return Reply::raw(std::move(text), "text/plain; version=0.0.4; charset=utf-8");
+    metricsPage.add([&metrics](PrometheusText& text) { metrics.render(text); });
+    metricsPage.add([&databases](PrometheusText& text) { databases.renderMetrics(text); });
+    metricsPage.add([&caches](PrometheusText& text) { caches.renderMetrics(text.out()); });
+    metricsPage.add([&clients](PrometheusText& text) { clients->renderMetrics(text); });
+    metricsPage.add([&fanout](PrometheusText& text) { fanout.renderMetrics(text); });
+    metricsPage.add([&engineForMetrics](PrometheusText& text) {
+        if (engineForMetrics == nullptr) return;
+        text.family("berth_io_loop_connections", "gauge", "Open connections served by each I/O loop.");
+        std::vector<std::size_t> counts = engineForMetrics->loopConnections();
+        for (std::size_t i = 0; i < counts.size(); ++i)
+            text.sample("berth_io_loop_connections")
+                .label("loop", std::to_string(i))
+                .value(static_cast<std::uint64_t>(counts[i]));
     });
+    if (accessLog)
+        metricsPage.add([writer = accessLog.get()](PrometheusText& text) {
+            text.family("berth_access_log_dropped_total", "counter",
+                        "Access log lines dropped because the writer fell behind.");
+            text.sample("berth_access_log_dropped_total")
+                .value(static_cast<std::uint64_t>(writer->dropped()));
+        });
+    pipeline.addHostEndpoint(
+        "/metrics", [&metricsPage] { return Reply::raw(metricsPage.render(), MetricsPage::kContentType); });
 
-    RequestObservers observers{&metrics, accessLog.get()};
+    // GET /ready: started plugins, then a ping of every pool (on the pings' own threads), answered on
+    // a worker since it waits for them; refused plugins only make it "degraded".
+    for (const std::string& name : plugins.startedNames())
+        readiness.add({"plugin." + name, true, false, [](int) { return std::string(); }});
+    for (const PluginFailure& failure : plugins.failures())
+        readiness.add(
+            {"refused." + (failure.file.empty() ? failure.plugin : Poco::Path(failure.file).getFileName()),
+             false, false, [reason = failure.describe()](int) { return reason; }});
+    for (ReadinessCheck::Part& part : databases.readinessParts(settings.ready.strict))
+        readiness.add(std::move(part));
+    for (ReadinessCheck::Part& part : caches.readinessParts(settings.ready.strict))
+        readiness.add(std::move(part));
+    pipeline.addBlockingHostEndpoint(
+        "/ready", [&readiness](const Request&) -> Reply { return readiness.check().answer(); });
+
+    RequestObservers observers{&metrics, accessLog.get(), tracing ? &tracing->queue() : nullptr};
     HttpEngine engine(settings.engine, pipeline, observers, Poco::Logger::get("berth.http"));
     engineForMetrics = &engine;
     try {
@@ -500,11 +582,25 @@ int BerthApplication::serve() {
         // A handler is still running plugin code: stopping and unloading the plugins under it
         // would crash. Keep the access log, skip the plugins' stop(), and end here.
         if (accessLog) accessLog->stop();
+        if (tracing) tracing->stop();
         log.error("exiting without stopping the plugins (server.shutdown_timeout = %d s)",
                   settings.engine.shutdownTimeoutMs / 1000);
         std::_Exit(EXIT_SOFTWARE);
     }
+    // Tasks of a gather that timed out may still run plugin code: wait for them before the plugins
+    // are stopped and unloaded.
+    if (!fanout.stopBy(std::chrono::steady_clock::now() +
+                       std::chrono::milliseconds(settings.engine.shutdownTimeoutMs))) {
+        if (accessLog) accessLog->stop();
+        if (tracing) tracing->stop();
+        log.error(
+            "parallel tasks still running after server.shutdown_timeout = %d s; exiting without "
+            "stopping the plugins",
+            settings.engine.shutdownTimeoutMs / 1000);
+        std::_Exit(EXIT_SOFTWARE);
+    }
     if (accessLog) accessLog->stop();
+    if (tracing) tracing->stop();  // delivers what is queued; spans of the plugins' stop() are not recorded
     plugins.stopAll();
     return EXIT_OK;
 }

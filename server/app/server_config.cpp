@@ -122,6 +122,9 @@ ServerConfig loadInto(Reader& read, const Poco::Util::AbstractConfiguration& con
     seconds("http.header_timeout", e.headerTimeoutMs, 3600);
     seconds("http.body_timeout", e.bodyTimeoutMs, 3600);
     seconds("http.handler_timeout", e.handlerTimeoutMs, 86400);
+    c.ready.timeoutMs =
+        static_cast<int>(read.integer("server.ready_timeout_ms", c.ready.timeoutMs, 1, 60000));
+    c.ready.strict = read.boolean("server.ready_strict", c.ready.strict);
 
     c.plugins.pluginsDir = resolve(confDir, read.text("plugins.dir", "plugins"));
     c.plugins.confDir = resolve(confDir, read.text("plugins.conf_dir", "plugins.d"));
@@ -156,10 +159,14 @@ ServerConfig loadInto(Reader& read, const Poco::Util::AbstractConfiguration& con
     c.migrate.dbWaitS = static_cast<int>(read.integer("migrate.db_wait_s", c.migrate.dbWaitS, 0, 3600));
     c.migrate.lockTimeoutS =
         static_cast<int>(read.integer("migrate.lock_timeout_s", c.migrate.lockTimeoutS, 0, 86400));
-    for (const char* section : {"server", "plugins", "http", "cors", "migrate"})
+    c.fanout.threads = static_cast<int>(read.integer("fanout.threads", c.fanout.threads, 1, 1024));
+    c.fanout.maxQueued = static_cast<int>(read.integer("fanout.max_queued", c.fanout.maxQueued, 1, 1000000));
+    for (const char* section : {"server", "plugins", "http", "cors", "migrate", "fanout"})
         read.reportUnknownKeys(section);
     c.databases = loadDatabaseSettings(config, problems, c.warnings);
     c.cache = loadCacheSettings(config, problems, c.warnings);
+    c.tracing = loadTraceSettings(config, confDir, problems);
+    c.clients = loadClientSettings(config, problems, c.warnings);
     return c;
 }
 
@@ -178,11 +185,16 @@ std::vector<std::string> ServerConfig::keys() {
     (void)loadInto(read, *empty, "/", problems);
     std::vector<std::string> keys(read.known().begin(), read.known().end());
     for (const std::string& key : cacheKeyNames()) keys.push_back("redis." + key);
+    for (const std::string& key : traceKeyNames()) keys.push_back("tracing." + key);
     return keys;
 }
 
 std::vector<std::string> ServerConfig::databaseKeys() {
     return databaseKeyNames();
+}
+
+std::vector<std::string> ServerConfig::clientKeys() {
+    return clientKeyNames();
 }
 
 }  // namespace berth::server

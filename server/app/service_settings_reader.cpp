@@ -4,6 +4,7 @@
 #include <Poco/String.h>
 #include <Poco/Util/AbstractConfiguration.h>
 
+#include <algorithm>
 #include <cstdint>
 
 #include "strict_number.h"
@@ -44,6 +45,16 @@ int ServiceSettingsReader::integer(const std::string& key, int fallback, int min
         return fallback;
     }
     return static_cast<int>(value);
+}
+
+void reportUnknownKeys(const Poco::Util::AbstractConfiguration& config, const std::string& section,
+                       const std::vector<std::string>& known, std::vector<std::string>& problems) {
+    Poco::Util::AbstractConfiguration::Keys keys;
+    config.keys(section, keys);
+    for (const std::string& key : keys)
+        if (std::find(known.begin(), known.end(), key) == known.end())
+            problems.push_back(section + "." + key +
+                               " is not a berthd setting (see the comments in conf/berth.properties)");
 }
 
 }  // namespace berth::server

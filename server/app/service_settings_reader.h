@@ -34,4 +34,8 @@ class ServiceSettingsReader {
     std::string& unusable_;
 };
 
+/// Appends "<section>.<key> is not a berthd setting …" for each key under `section` not in `known`.
+void reportUnknownKeys(const Poco::Util::AbstractConfiguration& config, const std::string& section,
+                       const std::vector<std::string>& known, std::vector<std::string>& problems);
+
 }  // namespace berth::server

@@ -11,6 +11,7 @@ CacheRegistry::CacheRegistry(const CacheSettings& settings, Poco::Logger& logger
         pool_ = std::make_unique<RedisPool>(settings, logger);
     else
         notConfigured_ = settings.unusable.empty() ? "redis.host is not set" : settings.unusable;
+    unusable_ = settings.unusable;
 }
 
 CacheRegistry::~CacheRegistry() = default;
@@ -27,6 +28,13 @@ void CacheRegistry::probe() {
         pool_->probe();
     else
         logger_.information("no Redis cache (%s): the plugins' cache calls miss and skip", notConfigured_);
+}
+
+std::vector<ReadinessCheck::Part> CacheRegistry::readinessParts(bool strict) const {
+    if (pool_) return {{"redis", strict, true, [pool = pool_.get()](int) { return pool->ping(); }}};
+    if (!unusable_.empty())
+        return {{"redis", strict, false, [reason = "unusable: " + unusable_](int) { return reason; }}};
+    return {};
 }
 
 CacheStats CacheRegistry::stats() const {
@@ -58,6 +66,15 @@ void CacheRegistry::renderMetrics(std::string& out) const {
     counter("berth_redis_skipped_total",
             "Cache calls answered without Redis (down, or no free client): reads missed, writes skipped.",
             s.skipped);
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (caches_.empty()) return;
+    out +=
+        "# HELP berth_redis_corrupt_total Values under a CacheModel key that could not be read (not JSON, "
+        "or the model's fromJson threw), by plugin; each was a miss.\n";
+    out += "# TYPE berth_redis_corrupt_total counter\n";
+    for (const auto& [plugin, cache] : caches_)
+        out += "berth_redis_corrupt_total{plugin=\"" + plugin + "\"} " +
+               std::to_string(cache->corruptValues()) + "\n";
 }
 
 Cache& CacheRegistry::disabled() {

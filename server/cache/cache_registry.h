@@ -1,13 +1,14 @@
 #pragma once
 // The Redis cache of conf/berth.properties, made once at start and shared by all plugins: one
 // RedisPool (none when redis.host is not configured) and one HostCache per plugin
-// (Context::cache()). Statistics for /metrics (and /ready, later).
+// (Context::cache()). Statistics for /metrics, a ping for /ready.
 
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 
+#include "../observe/readiness_check.h"
 #include "cache_settings.h"
 #include "host_cache.h"
 #include "redis_pool.h"
@@ -35,6 +36,9 @@ class CacheRegistry {
     CacheStats stats() const;
     /// Prometheus text: berth_redis_up, berth_redis_connections{state}, and the counters.
     void renderMetrics(std::string& out) const;
+    /// For /ready: "redis" (PING through the pool), required only when `strict` — Redis down means
+    /// slower requests, not failed ones. None when redis.host is not set.
+    std::vector<ReadinessCheck::Part> readinessParts(bool strict) const;
 
     /// A cache without Redis (every read misses, every write is skipped), for contexts made without
     /// a registry (tests, `berthd migrate`).
@@ -43,6 +47,7 @@ class CacheRegistry {
   private:
     Poco::Logger& logger_;
     std::string notConfigured_;  // why there is no pool, for the start log
+    std::string unusable_;       // redis.* set but unusable (an undefined ${...}): /ready says so
     std::unique_ptr<RedisPool> pool_;
     mutable std::mutex mutex_;
     std::map<std::string, std::unique_ptr<HostCache>> caches_;

@@ -1,9 +1,11 @@
 #include "host_cache.h"
 
+#include <Poco/Logger.h>
 #include <Poco/Redis/Array.h>
 #include <Poco/Redis/Type.h>
 #include <stdexcept>
 
+#include "../trace/span_scope.h"
 #include "redis_pool.h"
 
 namespace berth::server {
@@ -33,6 +35,8 @@ const char* opName(Op op) {
             return "hdel";
         case Op::HGetAll:
             return "hgetall";
+        case Op::MGet:
+            return "mget";
     }
     return "?";
 }
@@ -45,11 +49,20 @@ bool hasControl(const std::string& s) {
     return false;
 }
 
+void checkKey(const std::string& key, const std::string& what) {
+    if (key.empty()) throw std::invalid_argument(what + "empty key");
+    if (hasControl(key)) throw std::invalid_argument(what + "the key contains a control character");
+}
+
 // Programming errors, thrown before anything is sent.
 void check(const CacheCommand& c) {
     std::string what = std::string("cache ") + opName(c.op) + ": ";
-    if (c.key.empty()) throw std::invalid_argument(what + "empty key");
-    if (hasControl(c.key)) throw std::invalid_argument(what + "the key contains a control character");
+    if (c.op == Op::MGet) {
+        if (c.keys.empty()) throw std::invalid_argument(what + "no keys");
+        for (const std::string& key : c.keys) checkKey(key, what);
+        return;
+    }
+    checkKey(c.key, what);
     bool hashField = c.op == Op::HGet || c.op == Op::HSet || c.op == Op::HDel;
     if (hashField && c.field.empty()) throw std::invalid_argument(what + "empty field");
     if ((c.op == Op::Set || c.op == Op::Expire) && c.number < 0)
@@ -91,6 +104,10 @@ Poco::Redis::Array toRedis(const CacheCommand& c, const std::string& prefix) {
         case Op::HGetAll:
             a << "HGETALL" << key;
             break;
+        case Op::MGet:
+            a << "MGET";
+            for (const std::string& each : c.keys) a << prefix + each;
+            break;
     }
     return a;
 }
@@ -102,9 +119,9 @@ std::optional<std::string> bulk(const Poco::Redis::RedisType::Ptr& reply) {
 }
 
 // False when the reply is not of the type the command answers (a Redis error, or foreign data).
-bool fill(Op op, const Poco::Redis::RedisType::Ptr& reply, CacheResult& r) {
+bool fill(const CacheCommand& c, const Poco::Redis::RedisType::Ptr& reply, CacheResult& r) {
     if (reply.isNull() || reply->isError()) return false;
-    switch (op) {
+    switch (c.op) {
         case Op::Get:
         case Op::HGet:
             if (!reply->isBulkString()) return false;
@@ -112,6 +129,16 @@ bool fill(Op op, const Poco::Redis::RedisType::Ptr& reply, CacheResult& r) {
             return true;
         case Op::Set:
             return reply->isSimpleString();
+        case Op::MGet: {
+            auto* arr = dynamic_cast<const Poco::Redis::Type<Poco::Redis::Array>*>(reply.get());
+            if (arr == nullptr || arr->value().isNull() || arr->value().size() != c.keys.size()) return false;
+            r.values.reserve(c.keys.size());
+            for (const Poco::Redis::RedisType::Ptr& item : arr->value()) {
+                if (!item->isBulkString()) return false;
+                r.values.push_back(bulk(item));
+            }
+            return true;
+        }
         case Op::HGetAll: {
             auto* arr = dynamic_cast<const Poco::Redis::Type<Poco::Redis::Array>*>(reply.get());
             if (arr == nullptr) return false;
@@ -141,7 +168,10 @@ bool fill(Op op, const Poco::Redis::RedisType::Ptr& reply, CacheResult& r) {
 
 }  // namespace
 
-HostCache::HostCache(std::string plugin, RedisPool* pool) : prefix_(std::move(plugin) + ":"), pool_(pool) {}
+HostCache::HostCache(std::string plugin, RedisPool* pool)
+    : prefix_(plugin + ":"),
+      pool_(pool),
+      logger_(Poco::Logger::get(plugin.empty() ? std::string("berth.cache") : "berth." + plugin)) {}
 
 bool HostCache::available() const {
     return pool_ != nullptr && pool_->available();
@@ -158,13 +188,26 @@ std::vector<CacheResult> HostCache::execute(const std::vector<CacheCommand>& com
         redis.push_back(toRedis(c, prefix_));
         if (c.op == Op::Incr) retryable = false;
     }
+    // One span per round trip (a pipeline's commands share it), named by the command or
+    // "pipeline"; the command names are a tag, keys and values never are.
+    SpanScope span(commands.size() == 1 ? opName(commands[0].op) : "pipeline", SpanKind::Client, "redis");
+    if (span.recording()) {
+        std::string names;
+        for (const CacheCommand& c : commands)
+            names += (names.empty() ? "" : " ") + std::string(opName(c.op));
+        span.tag("db.type", "redis").tag("redis.commands", names);
+    }
     std::optional<RedisPool::Replies> replies = pool_->run(redis, retryable);
-    if (!replies || replies->size() != commands.size()) return results;
+    if (!replies || replies->size() != commands.size()) {
+        span.error("Redis did not answer (down, slow or unreachable): the calls missed or were skipped");
+        return results;
+    }
     for (std::size_t i = 0; i < commands.size(); ++i) {
-        results[i].ok = fill(commands[i].op, (*replies)[i], results[i]);
+        results[i].ok = fill(commands[i], (*replies)[i], results[i]);
         if (!results[i].ok) {
             results[i] = CacheResult{};
             pool_->countError();
+            span.error(std::string("Redis refused ") + opName(commands[i].op));
         }
     }
     return results;

@@ -4,6 +4,8 @@
 // commands go through the shared RedisPool. Without a pool (redis.host not configured) every call
 // is a miss or a skipped write.
 
+#include <atomic>
+#include <cstdint>
 #include <string>
 
 #include "berth/cache.h"
@@ -19,12 +21,18 @@ class HostCache : public Cache {
 
     bool available() const override;
     std::vector<CacheResult> execute(const std::vector<CacheCommand>& commands) override;
+    Poco::Logger& logger() const override { return logger_; }
+    std::uint64_t corruptValues() const override { return corrupt_.load(std::memory_order_relaxed); }
 
     const std::string& namespacePrefix() const noexcept { return prefix_; }
 
   private:
+    void countCorruptValue() override { corrupt_.fetch_add(1, std::memory_order_relaxed); }
+
     std::string prefix_;  // "<plugin>:"
     RedisPool* pool_;
+    Poco::Logger& logger_;  // "berth.<plugin>", as ctx.logger()
+    std::atomic<std::uint64_t> corrupt_{0};
 };
 
 }  // namespace berth::server

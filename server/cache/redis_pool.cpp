@@ -89,6 +89,7 @@ void RedisPool::markDown(const std::string& reason) {
     probing_ = false;
     backoffMs_ = backoffMs_ == 0 ? kFirstBackoffMs : std::min(backoffMs_ * 2, kMaxBackoffMs);
     downUntil_ = Clock::now() + std::chrono::milliseconds(backoffMs_);
+    lastFailure_ = reason;
     if (!down_) {
         down_ = true;
         lastWarning_ = Clock::now();
@@ -107,6 +108,11 @@ void RedisPool::release(RedisConnection* c) {
 std::optional<RedisPool::Replies> RedisPool::run(const std::vector<Poco::Redis::Array>& commands,
                                                  bool retryable) {
     if (!admit()) return skip();
+    return send(commands, retryable, true);
+}
+
+std::optional<RedisPool::Replies> RedisPool::send(const std::vector<Poco::Redis::Array>& commands,
+                                                  bool retryable, bool countSkips) {
     for (int attempt = 0;; ++attempt) {
         RedisConnection* c = nullptr;
         try {
@@ -119,7 +125,7 @@ std::optional<RedisPool::Replies> RedisPool::run(const std::vector<Poco::Redis::
                 std::lock_guard<std::mutex> lock(stateMutex_);
                 probing_ = false;
             }
-            return skip();
+            return countSkips ? skip() : std::nullopt;
         }
         inUse_.fetch_add(1, std::memory_order_relaxed);
         bool fresh = false;
@@ -133,7 +139,7 @@ std::optional<RedisPool::Replies> RedisPool::run(const std::vector<Poco::Redis::
                 connectFailures_.fetch_add(1, std::memory_order_relaxed);
                 const auto* poco = dynamic_cast<const Poco::Exception*>(&e);
                 markDown(poco != nullptr ? poco->displayText() : std::string(e.what()));
-                return skip();
+                return countSkips ? skip() : std::nullopt;
             }
         }
         try {
@@ -163,7 +169,7 @@ std::optional<RedisPool::Replies> RedisPool::run(const std::vector<Poco::Redis::
                 return std::nullopt;  // counted as a failure; the next call connects afresh
             }
             markDown(reason);
-            return skip();
+            return countSkips ? skip() : std::nullopt;
         }
     }
 }
@@ -173,6 +179,24 @@ void RedisPool::probe() {
     ping << "PING";
     if (run({ping}, true))
         logger_.information("Redis %s answers (pool of %d)", settings_.describe(), settings_.poolSize);
+}
+
+std::string RedisPool::ping() {
+    // Not run(): a PING is no cache call and must not count as a skipped one (berth_redis_skipped_total,
+    // the "calls skipped" warning). While the breaker is open it answers why at once, unless it is the
+    // breaker's due probe: then it tries, so that /ready alone finds Redis back.
+    std::optional<Replies> replies;
+    if (admit()) {
+        Poco::Redis::Array ping;
+        ping << "PING";
+        replies = send({ping}, true, false);
+    }
+    if (replies && !replies->empty() && !replies->front()->isError()) return "";
+    if (replies && !replies->empty()) return "PING refused: " + replies->front()->toString().substr(1);
+    std::lock_guard<std::mutex> lock(stateMutex_);
+    if (down_) return "unavailable: " + lastFailure_;
+    return "no answer (no free client within redis.pool_wait_ms = " + std::to_string(settings_.poolWaitMs) +
+           " ms, or the connection was lost)";
 }
 
 CacheStats RedisPool::stats() const {

@@ -82,6 +82,9 @@ class RedisPool {
     bool available() const noexcept { return !down_.load(std::memory_order_relaxed); }
     /// One PING at start; logs the outcome (a warning when Redis does not answer).
     void probe();
+    /// For /ready: one PING through the pool (and its breaker), never counted as a skipped call; ""
+    /// when Redis answered, else why not (at once while the breaker is open).
+    std::string ping();
     void countError() noexcept { errors_.fetch_add(1, std::memory_order_relaxed); }
     CacheStats stats() const;
     const CacheSettings& settings() const noexcept { return settings_; }
@@ -91,6 +94,10 @@ class RedisPool {
 
     void connect(RedisConnection& c);
     bool admit();
+    // run() once admitted. `countSkips`: a call answered without Redis counts as skipped (false for
+    // ping(), which is not a cache call).
+    std::optional<Replies> send(const std::vector<Poco::Redis::Array>& commands, bool retryable,
+                                bool countSkips);
     void markUp();
     void markDown(const std::string& reason);
     void release(RedisConnection* c);
@@ -111,6 +118,7 @@ class RedisPool {
     Clock::time_point downUntil_{};
     int backoffMs_ = 0;
     Clock::time_point lastWarning_{};
+    std::string lastFailure_;  // why the breaker opened last
     std::uint64_t skippedAtWarning_ = 0;
 };
 

@@ -223,8 +223,8 @@ int ConnectionPool::statementDeadlineMs() const noexcept {
     return settings_.statementTimeoutMs > 0 ? settings_.statementTimeoutMs + kStatementDeadlineMarginMs : 0;
 }
 
-ConnectionPool::Lease ConnectionPool::acquire() {
-    Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(settings_.waitMs);
+ConnectionPool::Lease ConnectionPool::acquire(int waitMs) {
+    Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(waitMs);
     {
         std::unique_lock<std::mutex> lock(mutex_);
         if (inUse_ >= settings_.max) {
@@ -235,7 +235,7 @@ ConnectionPool::Lease ConnectionPool::acquire() {
                 ++errors_;
                 ++timeouts_;
                 throw DatabaseUnavailable(settings_.label + ": no free connection within " +
-                                              std::to_string(settings_.waitMs) + " ms (pool_max " +
+                                              std::to_string(waitMs) + " ms (pool_max " +
                                               std::to_string(settings_.max) + ")",
                                           true);
             }
@@ -244,7 +244,7 @@ ConnectionPool::Lease ConnectionPool::acquire() {
     }
     // From here on a slot is ours: take() gives it back when it throws.
     for (int attempt = 0;; ++attempt) {
-        std::unique_ptr<Lease::State> state = take(deadline);
+        std::unique_ptr<Lease::State> state = take(deadline, waitMs);
         if (!state->reused || pg::idleConnectionAlive(state->conn) || attempt >= kMaxStaleSkips) {
             return Lease(std::move(state));
         }
@@ -259,7 +259,7 @@ ConnectionPool::Lease ConnectionPool::acquire() {
     }
 }
 
-std::unique_ptr<ConnectionPool::Lease::State> ConnectionPool::take(Clock::time_point deadline) {
+std::unique_ptr<ConnectionPool::Lease::State> ConnectionPool::take(Clock::time_point deadline, int waitMs) {
     {
         std::unique_lock<std::mutex> lock(mutex_);
         if (getting_) {
@@ -272,8 +272,7 @@ std::unique_ptr<ConnectionPool::Lease::State> ConnectionPool::take(Clock::time_p
                 lock.unlock();
                 giveBack(false);
                 throw DatabaseUnavailable(settings_.label + ": no connection within " +
-                                              std::to_string(settings_.waitMs) +
-                                              " ms (a connect is in progress)",
+                                              std::to_string(waitMs) + " ms (a connect is in progress)",
                                           true);
             }
         }
@@ -326,6 +325,26 @@ std::unique_ptr<ConnectionPool::Lease::State> ConnectionPool::take(Clock::time_p
         throw DatabaseUnavailable(settings_.label + ": " + error);
     }
     return state;
+}
+
+std::string ConnectionPool::ping(int timeoutMs) {
+    const Clock::time_point start = Clock::now();
+    try {
+        Lease lease = acquire(std::min(timeoutMs, settings_.waitMs));
+        const auto spent =
+            std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+        try {
+            pg::runScript(lease.conn(), "SELECT 1", std::max<int>(1, timeoutMs - static_cast<int>(spent)));
+        } catch (const pg::ConnectionLost& e) {
+            lease.discard();  // gone, or too slow to trust: the next borrower gets a new one
+            return settings_.label + ": " + e.what();
+        }
+        return "";
+    } catch (const DatabaseUnavailable& e) {
+        return e.what();
+    } catch (const std::exception& e) {
+        return settings_.label + ": " + e.what();
+    }
 }
 
 PoolStats ConnectionPool::stats() const {

@@ -92,7 +92,12 @@ class ConnectionPool {
     };
 
     /// Throws DatabaseUnavailable.
-    Lease acquire();
+    Lease acquire() { return acquire(settings_.waitMs); }
+    /// Waits at most `waitMs` (instead of pool_wait_ms) for a free connection.
+    Lease acquire(int waitMs);
+    /// For /ready: a connection, then `SELECT 1` answered within `timeoutMs`. "" when it was, else
+    /// why not. A connect in progress is bounded by connect_timeout_s, not by `timeoutMs`.
+    std::string ping(int timeoutMs);
     void countError() noexcept;
     PoolStats stats() const;
     const PoolSettings& settings() const noexcept { return settings_; }
@@ -104,7 +109,7 @@ class ConnectionPool {
     class Sessions;
     using Clock = std::chrono::steady_clock;
     void giveBack(bool pooled) noexcept;
-    std::unique_ptr<Lease::State> take(Clock::time_point deadline);
+    std::unique_ptr<Lease::State> take(Clock::time_point deadline, int waitMs);
     /// Runs on release: ROLLBACK of an open transaction and the reset of a dirty session, each
     /// under a short deadline; false when the session must be dropped instead.
     bool cleanForReuse(pg_conn* conn, bool dirty) noexcept;

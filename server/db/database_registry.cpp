@@ -4,6 +4,8 @@
 
 #include <stdexcept>
 
+#include "../observe/prometheus_text.h"
+
 namespace berth::server {
 
 DatabaseRegistry::DatabaseRegistry(const std::vector<DatabaseSettings>& settings, Poco::Logger& logger)
@@ -49,54 +51,78 @@ std::vector<DatabaseStats> DatabaseRegistry::stats() const {
     return out;
 }
 
-namespace {
-
-std::string labels(const std::string& database, const PoolStats& pool, const char* role) {
-    return "database=\"" + database + "\",role=\"" + role + "\",endpoint=\"" +
-           pool.endpoint.substr(pool.endpoint.rfind(' ') + 1) + "\"";
-}
-
-}  // namespace
-
-void DatabaseRegistry::renderMetrics(std::string& out) const {
+void DatabaseRegistry::renderMetrics(PrometheusText& text) const {
     if (databases_.empty()) return;
     std::vector<DatabaseStats> all = stats();
     // Each family's samples stay together, as the Prometheus text format wants.
     auto family = [&](const char* name, const char* type, const char* help, auto value) {
-        out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+        text.family(name, type, help);
         for (const DatabaseStats& db : all) {
             std::vector<std::pair<const PoolStats*, const char*>> pools;
             if (!db.primary.endpoint.empty()) pools.emplace_back(&db.primary, "primary");
             for (const PoolStats& replica : db.replicas) pools.emplace_back(&replica, "replica");
-            for (const auto& [pool, role] : pools) value(db, *pool, labels(db.name, *pool, role));
+            for (const auto& [pool, role] : pools) {
+                const std::string& label = pool->endpoint;
+                auto sample = [&, role = role](const char* sampleName) -> PrometheusText& {
+                    return text.sample(sampleName)
+                        .label("database", db.name)
+                        .label("role", role)
+                        .label("endpoint", label.substr(label.rfind(' ') + 1));
+                };
+                value(*pool, sample);
+            }
         }
     };
     family("berth_db_connections", "gauge", "Pooled PostgreSQL connections by state.",
-           [&](const DatabaseStats&, const PoolStats& p, const std::string& l) {
-               out += "berth_db_connections{" + l + ",state=\"in_use\"} " + std::to_string(p.inUse) + "\n";
-               out += "berth_db_connections{" + l + ",state=\"idle\"} " + std::to_string(p.idle) + "\n";
+           [](const PoolStats& p, auto sample) {
+               sample("berth_db_connections").label("state", "in_use").value(p.inUse);
+               sample("berth_db_connections").label("state", "idle").value(p.idle);
            });
+    family(
+        "berth_db_pool_max_connections", "gauge", "Most connections the pool opens (db.<name>.pool_max).",
+        [](const PoolStats& p, auto sample) { sample("berth_db_pool_max_connections").value(p.capacity); });
     family("berth_db_waiting", "gauge", "Callers waiting for a free connection.",
-           [&](const DatabaseStats&, const PoolStats& p, const std::string& l) {
-               out += "berth_db_waiting{" + l + "} " + std::to_string(p.waiting) + "\n";
-           });
+           [](const PoolStats& p, auto sample) { sample("berth_db_waiting").value(p.waiting); });
     family("berth_db_connections_created_total", "counter", "Connections opened.",
-           [&](const DatabaseStats&, const PoolStats& p, const std::string& l) {
-               out += "berth_db_connections_created_total{" + l + "} " + std::to_string(p.created) + "\n";
+           [](const PoolStats& p, auto sample) {
+               sample("berth_db_connections_created_total").value(p.created);
+           });
+    family("berth_db_connect_failures_total", "counter", "Connection attempts that failed.",
+           [](const PoolStats& p, auto sample) {
+               sample("berth_db_connect_failures_total").value(p.connectFailures);
            });
     family("berth_db_errors_total", "counter", "Failed connects, lost connections and pool timeouts.",
-           [&](const DatabaseStats&, const PoolStats& p, const std::string& l) {
-               out += "berth_db_errors_total{" + l + "} " + std::to_string(p.errors) + "\n";
-           });
+           [](const PoolStats& p, auto sample) { sample("berth_db_errors_total").value(p.errors); });
     family("berth_db_pool_timeouts_total", "counter", "Requests that found no free connection in time.",
-           [&](const DatabaseStats&, const PoolStats& p, const std::string& l) {
-               out += "berth_db_pool_timeouts_total{" + l + "} " + std::to_string(p.timeouts) + "\n";
-           });
-    out += "# HELP berth_db_replica_fallbacks_total Reads sent to the primary because no replica answered.\n";
-    out += "# TYPE berth_db_replica_fallbacks_total counter\n";
+           [](const PoolStats& p, auto sample) { sample("berth_db_pool_timeouts_total").value(p.timeouts); });
+    text.family("berth_db_replica_fallbacks_total", "counter",
+                "Reads sent to the primary because no replica answered.");
     for (const DatabaseStats& db : all)
-        out += "berth_db_replica_fallbacks_total{database=\"" + db.name + "\"} " +
-               std::to_string(db.replicaFallbacks) + "\n";
+        text.sample("berth_db_replica_fallbacks_total").label("database", db.name).value(db.replicaFallbacks);
+}
+
+void DatabaseRegistry::renderMetrics(std::string& out) const {
+    PrometheusText text(out);
+    renderMetrics(text);
+}
+
+std::vector<ReadinessCheck::Part> DatabaseRegistry::readinessParts(bool strict) const {
+    std::vector<ReadinessCheck::Part> parts;
+    for (const auto& [name, db] : databases_) {
+        if (ConnectionPool* primary = db->primaryPool()) {
+            parts.push_back(
+                {"db." + name, true, true, [primary](int timeoutMs) { return primary->ping(timeoutMs); }});
+        } else {
+            std::string reason = "unusable: " + db->settings().unusable;
+            parts.push_back({"db." + name, true, false, [reason](int) { return reason; }});
+        }
+        for (ConnectionPool* replica : db->replicaPools()) {
+            const std::string& label = replica->settings().label;
+            parts.push_back({"db." + name + ".replica." + label.substr(label.rfind(' ') + 1), strict, true,
+                             [replica](int timeoutMs) { return replica->ping(timeoutMs); }});
+        }
+    }
+    return parts;
 }
 
 }  // namespace berth::server

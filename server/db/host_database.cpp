@@ -136,6 +136,12 @@ bool HostDatabase::probe(std::string& reason) {
     }
 }
 
+std::vector<ConnectionPool*> HostDatabase::replicaPools() const {
+    std::vector<ConnectionPool*> pools;
+    for (const auto& replica : replicas_) pools.push_back(replica->pool.get());
+    return pools;
+}
+
 DatabaseStats HostDatabase::stats() const {
     DatabaseStats s;
     s.name = settings_.name;

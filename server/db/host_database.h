@@ -42,6 +42,9 @@ class HostDatabase : public Database {
     bool probe(std::string& reason);
     DatabaseStats stats() const;
     const DatabaseSettings& settings() const noexcept { return settings_; }
+    /// For /ready: the primary's pool (null when the database is unusable), the replicas' pools.
+    ConnectionPool* primaryPool() const noexcept { return primary_.get(); }
+    std::vector<ConnectionPool*> replicaPools() const;
 
     // For the session: a lease for reads (replica or primary) or on the primary; throws ApiError 503.
     ConnectionPool::Lease leaseForRead(const std::string& requestId);

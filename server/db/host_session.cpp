@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "../trace/span_scope.h"
 #include "berth/error.h"
 #include "host_database.h"
 #include "pg_statement.h"
@@ -21,6 +22,29 @@ constexpr int kRetryBudgetMs = 10000;  // all attempts together, when statement_
 int msLeft(Clock::time_point deadline) {
     return static_cast<int>(
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count());
+}
+
+// A statement's span is named by its first keyword as written ("SELECT", "insert", "BEGIN";
+// Zipkin lowercases names): few names, as Zipkin wants, and nothing to allocate. The statement
+// itself is a tag; its parameters never are.
+std::string_view spanName(std::string_view sql) {
+    std::size_t start = 0;
+    while (start < sql.size() &&
+           (sql[start] == ' ' || sql[start] == '\t' || sql[start] == '\n' || sql[start] == '\r'))
+        ++start;
+    std::size_t end = start;
+    while (end < sql.size() && end - start < 32 &&
+           ((sql[end] >= 'a' && sql[end] <= 'z') || (sql[end] >= 'A' && sql[end] <= 'Z')))
+        ++end;
+    return end > start ? sql.substr(start, end - start) : std::string_view("query");
+}
+
+// A child span of the request's for one statement, with the OpenTracing database tags.
+void describeStatement(SpanScope& span, const std::string& database, std::string_view sql) {
+    if (!span.recording()) return;
+    span.tag("db.type", "postgresql");
+    span.tag("db.instance", database);
+    span.tag("db.statement", sql);
 }
 
 }  // namespace
@@ -53,6 +77,20 @@ void HostSession::dropLease(const std::string& reason) {
 }
 
 DbResult HostSession::run(std::string_view sql, const std::vector<Json>& params) {
+    SpanScope span(spanName(sql), SpanKind::Client, "postgresql");
+    describeStatement(span, db_.name(), sql);
+    try {
+        return runWithRetries(sql, params);
+    } catch (const DbError& e) {
+        span.error("SQLSTATE " + e.sqlState() + ": " + e.what());
+        throw;
+    } catch (const ApiError& e) {
+        span.error(e.message());
+        throw;
+    }
+}
+
+DbResult HostSession::runWithRetries(std::string_view sql, const std::vector<Json>& params) {
     const int deadlineMs = lease_.pool().statementDeadlineMs();  // 0: no client-side deadline
     const Clock::time_point overall =
         Clock::now() + std::chrono::milliseconds(deadlineMs > 0 ? deadlineMs : kRetryBudgetMs);
@@ -111,9 +149,12 @@ void HostSession::finish(bool commit) {
         lease_.release();  // rolls back
         throw DbError("25P02", "the transaction was rolled back because a statement in it failed");
     }
+    SpanScope span("COMMIT", SpanKind::Client, "postgresql");
+    describeStatement(span, db_.name(), "COMMIT");
     try {
         pg::runStatement(lease_.conn(), "COMMIT", {}, lease_.pool().statementDeadlineMs());
     } catch (const pg::ConnectionLost& e) {
+        span.error(e.what());
         dropLease(e.what());
         db_.logger().error(
             "database '%s': connection lost during COMMIT (request %s): %s; the outcome is unknown",
@@ -121,6 +162,10 @@ void HostSession::finish(bool commit) {
         throw DbError("08007",
                       "commit outcome unknown: the connection was lost during COMMIT, so the transaction "
                       "may or may not have been committed");
+    } catch (const std::exception& e) {
+        span.error(e.what());
+        lease_.release();
+        throw;
     } catch (...) {
         lease_.release();
         throw;

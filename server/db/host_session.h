@@ -31,7 +31,9 @@ class HostSession : public DbSession {
     void finishAtScopeEnd() noexcept override;
 
   private:
+    /// Runs one statement under a span of its own (a child of the request's).
     DbResult run(std::string_view sql, const std::vector<Json>& params);
+    DbResult runWithRetries(std::string_view sql, const std::vector<Json>& params);
     /// Drops the broken connection and counts it.
     void dropLease(const std::string& reason);
     [[noreturn]] void failedEarlier();

@@ -12,6 +12,27 @@
 
 namespace berth::server {
 
+/// memcpy for the short copies of the request path whose length is only known at run time (a
+/// path, a record of a few dozen bytes): 16-byte moves, the last one overlapping, instead of the
+/// `rep movsb` GCC inlines for them, whose start-up costs more than such a copy (and which
+/// callgrind counts byte by byte).
+inline void copyBytes(char* out, const char* in, std::size_t n) noexcept {
+    if (n >= 16) {
+        std::size_t i = 0;
+        for (; i + 64 <= n; i += 64) std::memcpy(out + i, in + i, 64);
+        for (; i + 16 <= n; i += 16) std::memcpy(out + i, in + i, 16);
+        if (i < n) std::memcpy(out + n - 16, in + n - 16, 16);
+    } else if (n >= 8) {
+        std::memcpy(out, in, 8);
+        std::memcpy(out + n - 8, in + n - 8, 8);
+    } else if (n >= 4) {
+        std::memcpy(out, in, 4);
+        std::memcpy(out + n - 4, in + n - 4, 4);
+    } else {
+        for (std::size_t i = 0; i < n; ++i) out[i] = in[i];
+    }
+}
+
 class ByteBuffer {
   public:
     ByteBuffer() = default;

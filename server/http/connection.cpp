@@ -9,6 +9,7 @@
 
 #include "../observe/access_log.h"
 #include "../observe/request_metrics.h"
+#include "../trace/span_record.h"
 #include "event_loop.h"
 #include "pipeline.h"
 #include "response_writer.h"
@@ -281,6 +282,21 @@ void Connection::observe(const HostRequest& request, const HttpResponse& respons
     }
     record.path = request.path();
     record.requestId = request.requestId();
+    const RequestTrace& trace = request.trace();
+    // Empty unless traced with ids. The request id itself when it is the trace id: the access log
+    // then stores and quotes it once.
+    record.traceId = trace.traceIsRequestId ? request.requestId() : trace.traceIdText();
+    if (trace.context.sampled && route_ != nullptr) {
+        ServerSpan span;  // what the server span adds to the record
+        span.route = route_;
+        span.parentId = trace.context.parentId;
+        span.startUs = messageStartUs_;  // the clock of trace/trace_clock.h
+        span.flags = trace.context.debug ? kSpanDebug : 0;
+        std::memcpy(span.spanHex, trace.spanHex, sizeof span.spanHex);
+        record.span = {reinterpret_cast<const char*>(&span), sizeof span};
+        loop_.observe(record, series);
+        return;
+    }
     loop_.observe(record, series);
 }
 

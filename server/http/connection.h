@@ -15,6 +15,7 @@
 namespace berth::server {
 
 class EventLoop;
+struct AccessRecord;
 struct Route;
 
 class Connection {
@@ -66,7 +67,7 @@ class Connection {
     void finishResponse();
     /// Sends an error envelope and closes after it: used for anything that breaks framing.
     void failAndClose(int status, const std::string& detail);
-    /// Reports an answered request to the metrics and the access log.
+    /// Reports an answered request to the metrics, the access log and (when sampled) the tracer.
     void observe(const HostRequest& request, const HttpResponse& response);
     void flush();
     void close();

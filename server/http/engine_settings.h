@@ -23,11 +23,14 @@ struct EngineSettings {
 
 class RequestMetrics;
 class AccessLog;
+class SpanQueue;
 
-/// Where the engine reports each answered request; either may be null (tests, access log off).
+/// Where the engine reports each answered request; any may be null (tests, access log off,
+/// tracing off).
 struct RequestObservers {
     RequestMetrics* metrics = nullptr;
     AccessLog* accessLog = nullptr;
+    SpanQueue* spans = nullptr;  ///< server spans of sampled requests (trace/span_queue.h)
 };
 
 }  // namespace berth::server

@@ -66,6 +66,7 @@ EventLoop::EventLoop(const EngineSettings& settings, const HttpPipeline& pipelin
       logger_(logger) {
     if (observers_.accessLog != nullptr) accessShard_ = observers_.accessLog->createShard();
     if (observers_.metrics != nullptr) metricsShard_ = observers_.metrics->createShard();
+    if (observers_.spans != nullptr) spanShard_ = observers_.spans->createShard();
     const HttpLimits& limits = pipeline_.limits();
     parserLimits_ = {limits.maxHeaderBytes, limits.maxHeaderCount, limits.maxBodyBytes};
     epollFd_ = epoll_create1(EPOLL_CLOEXEC);
@@ -162,7 +163,16 @@ void EventLoop::releaseOutput(ByteBuffer&& buffer) {
 
 void EventLoop::observe(const AccessRecord& record, std::size_t metricsSeries) {
     if (metricsShard_ != nullptr) metricsShard_->record(metricsSeries, record.status, record.durationUs);
-    if (accessShard_ != nullptr) observers_.accessLog->record(accessShard_, record);
+    if (accessShard_ != nullptr)
+        observers_.accessLog->record(accessShard_, record);
+    else if (spanShard_ != nullptr && record.span.size() == sizeof(ServerSpan))
+        queueServerSpan(record);
+}
+
+void EventLoop::queueServerSpan(const AccessRecord& record) noexcept {
+    ServerSpan span;
+    std::memcpy(&span, record.span.data(), sizeof span);
+    observers_.spans->pushServer(spanShard_, span, spanFieldsOf(record));
 }
 
 void EventLoop::noteRefusal(int status, const std::string& detail) {

@@ -13,6 +13,7 @@
 
 #include "../observe/access_log.h"
 #include "../observe/request_metrics.h"
+#include "../trace/span_queue.h"
 #include "byte_buffer.h"
 #include "engine_settings.h"
 #include "request_parser.h"
@@ -53,8 +54,11 @@ class EventLoop {
     void releaseInput(ByteBuffer&& buffer);
     ByteBuffer acquireOutput();
     void releaseOutput(ByteBuffer&& buffer);
-    /// Metrics and access log for one answered request.
+    /// Metrics, access log and server span (`record.span`) for one answered request. The span
+    /// rides on the access log record when there is an access log, else it goes to the span queue.
     void observe(const AccessRecord& record, std::size_t metricsSeries);
+    /// The record's server span, without an access log to ride on.
+    void queueServerSpan(const AccessRecord& record) noexcept;
     /// This loop's metrics counters, or nullptr when metrics are off.
     RequestMetrics::Shard* metrics() noexcept { return metricsShard_; }
 
@@ -106,6 +110,7 @@ class EventLoop {
     ParserLimits parserLimits_;
     AccessLog::Shard* accessShard_ = nullptr;
     RequestMetrics::Shard* metricsShard_ = nullptr;
+    SpanQueue::Shard* spanShard_ = nullptr;
     std::atomic<std::size_t>& openConnections_;
     Poco::Logger& logger_;
 

@@ -36,6 +36,13 @@ void HostRequest::reset() noexcept {
     headers_.clear();
     origin_ = givenRequestId_ = {};
     originSeen_ = requestIdSeen_ = false;
+    if (traceHeaders_.any) traceHeaders_ = TraceHeaderViews{};  // a branch for the usual request without them
+    if (trace_.active) {  // what Connection::observe and the pipeline read of it
+        trace_.active = false;
+        trace_.context.sampled = false;
+        trace_.traceHexLength = 0;
+        trace_.traceIsRequestId = false;
+    }
     params_.clear();
     json_.reset();
 }
@@ -47,6 +54,8 @@ void HostRequest::noteHostHeader(std::string_view name, std::string_view value) 
     } else if (name.size() == 12 && !requestIdSeen_ && nameIs(name, "x-request-id")) {
         givenRequestId_ = value;
         requestIdSeen_ = true;
+    } else {
+        traceHeaders_.note(name, value);
     }
 }
 

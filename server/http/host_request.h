@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "../trace/request_tracer.h"
 #include "berth/request.h"
 #include "route_pattern.h"
 
@@ -34,10 +35,18 @@ class HostRequest : public Request {
     /// them for every request, and a search of all headers by name costs more than the noting.
     std::string_view origin() const noexcept { return origin_; }
     std::string_view givenRequestId() const noexcept { return givenRequestId_; }
+    /// The B3 and traceparent headers, noted the same way, and the trace the pipeline decided.
+    const TraceHeaderViews& traceHeaders() const noexcept { return traceHeaders_; }
+    RequestTrace& trace() noexcept { return trace_; }
+    const RequestTrace& trace() const noexcept { return trace_; }
     void setBody(std::string_view body) noexcept { body_ = body; }
     void setRequestId(std::string_view id) noexcept { requestId_ = id; }
     /// Storage for a generated request id, which must outlive the handler call.
     std::string& requestIdBuffer() noexcept { return requestIdBuffer_; }
+    /// The random values a generated id is the hex of (generateRequestId); a new trace takes them
+    /// as its id. Null when the id is the caller's.
+    std::uint64_t* generatedIdBits() noexcept { return idGenerated_ ? idBits_ : nullptr; }
+    void setIdGenerated(bool generated) noexcept { idGenerated_ = generated; }
     void setParams(std::vector<RoutePattern::Param>&& params);
     /// Forgets the previous request but keeps the vectors' capacity, for the next one on a connection.
     void reset() noexcept;
@@ -51,6 +60,10 @@ class HostRequest : public Request {
     bool originSeen_ = false;
     bool requestIdSeen_ = false;
     std::string_view methodText_;
+    TraceHeaderViews traceHeaders_;
+    RequestTrace trace_;
+    bool idGenerated_ = false;
+    std::uint64_t idBits_[2] = {};
 };
 
 }  // namespace berth::server

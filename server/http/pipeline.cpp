@@ -5,7 +5,10 @@
 #include "berth/error.h"
 #include "db/scope_end_failure.h"
 #include "envelope.h"
+#include "observe/log_context.h"
 #include "request_id.h"
+#include "trace/current_span.h"
+#include "trace/request_tracer.h"
 
 namespace berth::server {
 namespace {
@@ -48,15 +51,36 @@ HttpPipeline::HttpPipeline(const RouteTable& routes, CorsPolicy cors, HttpLimits
     : routes_(routes), cors_(std::move(cors)), limits_(limits), logger_(logger) {}
 
 void HttpPipeline::addHostEndpoint(std::string path, HostEndpoint endpoint) {
-    hostEndpoints_[std::move(path)] = std::move(endpoint);
+    hostEndpoints_[std::move(path)] = HostEntry{std::move(endpoint), nullptr};
+}
+
+void HttpPipeline::addBlockingHostEndpoint(std::string path, Handler handler) {
+    auto route = std::make_unique<Route>(
+        Route{Method::Get, RoutePattern::compile(path), std::move(handler), RouteOptions{}, &hostMount_});
+    hostEndpoints_[std::move(path)] = HostEntry{nullptr, std::move(route)};
+}
+
+bool HttpPipeline::answerHostMethod(const HostRequest& request, HttpResponse& response) const {
+    if (request.method() == Method::Get || request.method() == Method::Head) return false;
+    response.addHeader("Allow", "GET, HEAD, OPTIONS");
+    if (request.method() == Method::Options) {
+        response.status = 204;
+    } else {
+        fail(request, 405, 405, "method not allowed",
+             std::string(request.methodText()) + " is not allowed on " + std::string(request.path()),
+             response);
+    }
+    return true;
 }
 
 void HttpPipeline::assignRequestId(HostRequest& request, HttpResponse& response) const {
     std::string_view given = request.givenRequestId();
     if (isSaneRequestId(given)) {
+        request.setIdGenerated(false);
         request.setRequestId(given);
     } else {
-        generateRequestId(request.requestIdBuffer());
+        request.setIdGenerated(true);
+        generateRequestId(request.requestIdBuffer(), request.generatedIdBits());
         request.setRequestId(request.requestIdBuffer());
     }
     response.requestId = request.requestId();
@@ -131,19 +155,11 @@ const Route* HttpPipeline::prepare(HostRequest& request, HttpResponse& response)
 
     auto endpoint = hostEndpoints_.find(request.path());
     if (endpoint != hostEndpoints_.end()) {
-        if (request.method() == Method::Get || request.method() == Method::Head) {
-            Reply reply = endpoint->second();
-            response.status = reply.statusCode();
-            writeReplyBody(reply, response);
-        } else if (request.method() == Method::Options) {
-            response.status = 204;
-            response.addHeader("Allow", "GET, HEAD, OPTIONS");
-        } else {
-            response.addHeader("Allow", "GET, HEAD, OPTIONS");
-            fail(request, 405, 405, "method not allowed",
-                 std::string(request.methodText()) + " is not allowed on " + std::string(request.path()),
-                 response);
-        }
+        if (answerHostMethod(request, response)) return nullptr;
+        if (endpoint->second.blocking) return endpoint->second.blocking.get();
+        Reply reply = endpoint->second.immediate();
+        response.status = reply.statusCode();
+        writeReplyBody(reply, response);
         return nullptr;
     }
 
@@ -153,6 +169,9 @@ const Route* HttpPipeline::prepare(HostRequest& request, HttpResponse& response)
     switch (lookup.outcome) {
         case Outcome::Found:
             request.setParams(std::move(lookup.params));
+            if (tracer_ != nullptr)
+                tracer_->begin(request.traceHeaders(), request.generatedIdBits() ? request.requestId() : "",
+                               request.generatedIdBits(), request.trace());
             return lookup.route;
         case Outcome::BadEncoding:
             fail(request, 400, 400, "bad request", "the path has invalid percent-encoding", response);
@@ -182,6 +201,13 @@ const Route* HttpPipeline::prepare(HostRequest& request, HttpResponse& response)
 
 void HttpPipeline::run(const Route& route, HostRequest& request, HttpResponse& response) const {
     const Mount& mount = *route.mount;
+    // On the thread that runs the handler (I/O loop or worker): every log line below it, the
+    // handler's and ours, names the plugin and the request.
+    LogContextScope logContext(mount.plugin.c_str(), request.requestId());
+    // The request's server span is current while the handler runs: DB, cache and downstream spans
+    // become its children, and log lines name it (after the log scope, which clears trace ids).
+    const RequestTrace& trace = request.trace();
+    CurrentSpanScope span(trace.active ? &trace.context : nullptr, trace.traceIdText(), trace.spanIdText());
     try {
         takeScopeEndFailure();  // a stale one from elsewhere on this thread
         Reply reply = route.handler(request);

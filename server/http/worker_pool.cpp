@@ -21,6 +21,16 @@ bool WorkerPool::trySubmit(Task task) {
     return true;
 }
 
+bool WorkerPool::trySubmitAll(const std::vector<Task>& tasks) {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (stopping_ || queue_.size() + tasks.size() > maxQueued_) return false;
+        queue_.insert(queue_.end(), tasks.begin(), tasks.end());
+    }
+    wake_.notify_all();
+    return true;
+}
+
 void WorkerPool::stop() {
     {
         std::lock_guard<std::mutex> lock(mutex_);

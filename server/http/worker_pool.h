@@ -28,6 +28,9 @@ class WorkerPool {
 
     /// False when `maxQueued` tasks are already waiting (or the pool is stopping).
     bool trySubmit(Task task);
+    /// All of `tasks` or, when they do not all fit below `maxQueued` (or the pool is stopping),
+    /// none of them: false.
+    bool trySubmitAll(const std::vector<Task>& tasks);
     /// Runs what is queued, then joins the threads. Idempotent.
     void stop();
     /// As stop(), but gives up at `deadline` (steady clock): returns false, with the threads

@@ -13,12 +13,18 @@
 #include "berth/json.h"
 #include "berth/request.h"
 #include "json_escape.h"
+#include "json_text.h"
+#include "spin_lock.h"
 
 namespace berth::server {
 namespace {
 
 using internal::maxEscapedLength;
 using internal::writeJsonString;
+using json_text::writeLiteral;
+using json_text::writeNumber;
+using json_text::writeQuoted;
+using json_text::writeThreeDigits;
 
 constexpr std::size_t kMaxPendingBytes = 8 * 1024 * 1024;
 // Short enough that each batch is formatted in well under a millisecond at 100k+ requests/s: a
@@ -35,7 +41,7 @@ constexpr std::size_t kInitialLinesBytes = 1024 * 1024;
 // burst does not pin its memory for good.
 constexpr std::size_t kKeptCapacity = 4 * 1024 * 1024;
 
-// The fixed part of a record as stored; the request id and path bytes follow it.
+// The fixed part of a record as stored; the request id, path, trace id and span bytes follow it.
 struct StoredRecord {
     std::int64_t unixMs;
     std::uint32_t durationUs;
@@ -45,91 +51,24 @@ struct StoredRecord {
     std::uint16_t status;
     std::uint8_t method;
     std::uint8_t requestIdLength;
-    std::uint32_t pathLength;
+    std::uint16_t pathLength;    // capped at 65535, so the trace id's length fits in the same 8 bytes
+    std::uint8_t traceIdLength;  // kSameAsRequestId: the request id is the trace id
+    std::uint8_t spanLength;     // AccessRecord::span, for the SpanListener
 };
+
+// A record's traceIdLength when AccessRecord::traceId is requestId itself.
+constexpr std::uint8_t kSameAsRequestId = 0xff;
 
 // Room a line needs besides its path, request id, route and plugin: field names, timestamp,
 // method and numbers (~150 bytes), plus the slack of the fixed-size copies below, which may
 // store a few bytes past what they keep.
 constexpr std::size_t kFixedRoom = 256;
 
-constexpr std::uint64_t kOnes = 0x0101010101010101ull;
-constexpr std::uint64_t kHighs = 0x8080808080808080ull;
-
-char* writeNumber(char* out, unsigned long long value) {
-    return std::to_chars(out, out + 24, value).ptr;
-}
-
-template <std::size_t N>
-char* writeLiteral(char* out, const char (&text)[N]) {
-    std::memcpy(out, text, N - 1);
-    return out + N - 1;
-}
-
-// "000" to "999": milliseconds, their fraction and status codes with one 4-byte store each.
-struct ThreeDigitTable {
-    char text[1000][4];
-    constexpr ThreeDigitTable() : text() {
-        for (unsigned i = 0; i < 1000; ++i) {
-            text[i][0] = static_cast<char>('0' + i / 100);
-            text[i][1] = static_cast<char>('0' + i / 10 % 10);
-            text[i][2] = static_cast<char>('0' + i % 10);
-        }
-    }
-};
-constexpr ThreeDigitTable kThreeDigits;
-
-// `value` < 1000. Stores one byte more than it keeps.
-char* writeThreeDigits(char* out, unsigned value) {
-    std::memcpy(out, kThreeDigits.text[value], 4);
-    return out + 3;
-}
-
 // Microseconds as milliseconds with three decimals, without printf.
 char* writeMilliseconds(char* out, std::uint32_t microseconds) {
     out = writeNumber(out, microseconds / 1000);
     *out++ = '.';
     return writeThreeDigits(out, microseconds % 1000);
-}
-
-// Non-zero high bits when some byte of `word` would need escaping or checking in a JSON string:
-// below 0x23 (controls, space, '!', '"'), 0x80 or above, or '\\'. Exact for "any byte" (the
-// borrow of a subtraction only runs on from a byte that is already flagged), and it rejects a
-// few harmless bytes too (space, '!'), which only sends them the slow way.
-std::uint64_t unsafeBytes(std::uint64_t word) noexcept {
-    std::uint64_t backslash = word ^ (kOnes * '\\');
-    return (word - kOnes * 0x23) | word | ((backslash - kOnes) & ~backslash);
-}
-
-// Writes `text` quoted and escaped, exactly as writeJsonString does, for text that seldom needs
-// escaping: request ids never do (their precondition, AccessRecord::requestId) and paths almost
-// never. The bytes are copied 8 at a time while unsafeBytes() collects over all of them, with
-// one branch at the end; text that needs escaping after all is written again by
-// writeJsonString. Needs maxEscapedLength(text.size()) + 8 bytes of room (the last word is
-// stored whole).
-char* writeQuoted(char* out, std::string_view text) noexcept {
-    char* const start = out;
-    const char* s = text.data();
-    const std::size_t n = text.size();
-    *out++ = '"';
-    std::uint64_t unsafe = 0;
-    std::size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        std::uint64_t word;
-        std::memcpy(&word, s + i, 8);
-        std::memcpy(out + i, &word, 8);
-        unsafe |= unsafeBytes(word);
-    }
-    if (i < n) {
-        std::uint64_t word = kOnes * 'a';  // padded with a safe letter
-        std::memcpy(&word, s + i, n - i);
-        std::memcpy(out + i, &word, 8);
-        unsafe |= unsafeBytes(word);
-    }
-    if ((unsafe & kHighs) != 0) return writeJsonString(start, text);
-    out += n;
-    *out++ = '"';
-    return out;
 }
 
 // The escaped, quoted text of one route or plugin string. Most fit `inlineText` and are copied
@@ -200,7 +139,7 @@ class EscapeCache {
 
 class alignas(64) AccessLog::Shard {  // its own cache line: loops do not share one
   public:
-    std::mutex mutex;
+    SpinLock mutex;      // held for one append (the loop) or one swap (the writer)
     ByteBuffer pending;  // under `mutex`: the loop appends, the writer swaps it out
     // The writer's own: the empty buffer given back at the next swap, and how much the last
     // swap took, which is how much room it gets first.
@@ -221,8 +160,9 @@ class AccessLog::Writer {
         }
     }
 
-    /// Appends the records in `batch` to `lines` as JSON lines, each ending in '\n'.
-    void format(const ByteBuffer& batch);
+    /// Appends the records in `batch` to `lines` as JSON lines, each ending in '\n', and gives
+    /// their spans to `spans` (when not null).
+    void format(const ByteBuffer& batch, SpanListener* spans);
 
     std::vector<Shard*> shards;  // the list of one flush
     ByteBuffer lines;            // one flush's lines, written with one write()
@@ -267,7 +207,7 @@ char* AccessLog::Writer::writeTimestamp(char* out, std::int64_t unixMs) {
     return out;
 }
 
-void AccessLog::Writer::format(const ByteBuffer& batch) {
+void AccessLog::Writer::format(const ByteBuffer& batch, SpanListener* spans) {
     const char* at = batch.data();
     const char* const end = at + batch.size();
     while (static_cast<std::size_t>(end - at) >= sizeof(StoredRecord)) {
@@ -278,18 +218,26 @@ void AccessLog::Writer::format(const ByteBuffer& batch) {
         at += r.requestIdLength;
         std::string_view path(at, r.pathLength);
         at += r.pathLength;
+        const bool traceIsRequestId = r.traceIdLength == kSameAsRequestId;
+        std::string_view traceId = traceIsRequestId ? requestId : std::string_view(at, r.traceIdLength);
+        if (!traceIsRequestId) at += r.traceIdLength;
+        std::string_view span(at, r.spanLength);
+        at += r.spanLength;
         const EscapedText& route = escaped_.get(r.route, nullptr);
         const EscapedText& plugin = escaped_.get(r.plugin, &route);
         // Room for the whole line once (no zero-fill, and kept from flush to flush), then plain
         // pointer writes.
-        char* const start = lines.prepare(kFixedRoom + maxEscapedLength(path.size()) +
-                                          maxEscapedLength(requestId.size()) + route.room() + plugin.room());
+        char* const start =
+            lines.prepare(kFixedRoom + maxEscapedLength(path.size()) + maxEscapedLength(requestId.size()) +
+                          maxEscapedLength(traceId.size()) + route.room() + plugin.room());
         // kFixedRoom covers the 8 bytes writeQuoted may store past both.
         char* out = writeTimestamp(start, r.unixMs);
         const MethodText& method = methods_[r.method];
         std::memcpy(out, method.text, sizeof method.text);
         out += method.length;
+        char* const quotedPath = out;
         out = writeQuoted(out, path);  // client input: escaped whenever it needs it
+        const std::size_t quotedPathLength = static_cast<std::size_t>(out - quotedPath);
         out = writeLiteral(out, ",\"route\":");
         out = route.write(out);
         out = writeLiteral(out, ",\"plugin\":");
@@ -302,9 +250,29 @@ void AccessLog::Writer::format(const ByteBuffer& batch) {
         out = writeLiteral(out, ",\"duration_ms\":");
         out = writeMilliseconds(out, r.durationUs);
         out = writeLiteral(out, ",\"request_id\":");
+        char* const quotedRequestId = out;
         out = writeQuoted(out, requestId);
+        if (traceIsRequestId) {  // the same quoted text again
+            const std::size_t length = static_cast<std::size_t>(out - quotedRequestId);
+            out = writeLiteral(out, ",\"trace_id\":");
+            copyBytes(out, quotedRequestId, length);
+            out += length;
+        } else if (!traceId.empty()) {
+            out = writeLiteral(out, ",\"trace_id\":");
+            out = writeQuoted(out, traceId);
+        }
         out = writeLiteral(out, "}\n");
         lines.commit(static_cast<std::size_t>(out - start));
+        if (!span.empty() && spans != nullptr) {
+            RecordView view;
+            view.path = path;
+            view.quotedPath = {quotedPath, quotedPathLength};
+            view.traceId = traceId;
+            view.durationUs = r.durationUs;
+            view.status = r.status;
+            view.method = r.method;
+            spans->onSpan(span, view);
+        }
     }
 }
 
@@ -333,9 +301,16 @@ void AccessLog::record(Shard* shard, const AccessRecord& record) noexcept {
                         record.status,
                         record.method,
                         static_cast<std::uint8_t>(std::min<std::size_t>(record.requestId.size(), 255)),
-                        static_cast<std::uint32_t>(std::min<std::size_t>(record.path.size(), 65535))};
-    const std::size_t length = sizeof stored + stored.requestIdLength + stored.pathLength;
-    std::lock_guard<std::mutex> lock(shard->mutex);
+                        static_cast<std::uint16_t>(std::min<std::size_t>(record.path.size(), 65535)),
+                        record.traceId.data() == record.requestId.data() && !record.traceId.empty() &&
+                                record.traceId.size() == record.requestId.size()
+                            ? kSameAsRequestId
+                            : static_cast<std::uint8_t>(std::min<std::size_t>(record.traceId.size(), 254)),
+                        static_cast<std::uint8_t>(std::min<std::size_t>(record.span.size(), 255))};
+    const std::size_t traceIdBytes = stored.traceIdLength == kSameAsRequestId ? 0 : stored.traceIdLength;
+    const std::size_t length =
+        sizeof stored + stored.requestIdLength + stored.pathLength + traceIdBytes + stored.spanLength;
+    std::lock_guard<SpinLock> lock(shard->mutex);
     if (shard->pending.size() > kMaxPendingBytes) {
         dropped_.fetch_add(1, std::memory_order_relaxed);
         return;
@@ -357,7 +332,11 @@ void AccessLog::record(Shard* shard, const AccessRecord& record) noexcept {
     else if (stored.requestIdLength != 0)
         std::memcpy(out, record.requestId.data(), stored.requestIdLength);
     out += stored.requestIdLength;
-    if (stored.pathLength != 0) std::memcpy(out, record.path.data(), stored.pathLength);
+    copyBytes(out, record.path.data(), stored.pathLength);
+    out += stored.pathLength;
+    copyBytes(out, record.traceId.data(), traceIdBytes);
+    out += traceIdBytes;
+    copyBytes(out, record.span.data(), stored.spanLength);
     shard->pending.commit(length);
 }
 
@@ -406,7 +385,7 @@ void AccessLog::flushShards() {
         ByteBuffer& taken = shard->spare;
         prepareEmpty(taken, std::max(shard->lastBatch + shard->lastBatch / 2, kInitialShardBytes));
         {
-            std::lock_guard<std::mutex> lock(shard->mutex);
+            std::lock_guard<SpinLock> lock(shard->mutex);
             taken.swap(shard->pending);
         }
         shard->lastBatch = taken.size();
@@ -416,10 +395,12 @@ void AccessLog::flushShards() {
     // Lines take about three times their records' bytes; room for that and for the last flush.
     ByteBuffer& lines = writer.lines;
     prepareEmpty(lines, std::max(records * 3, writer.lastLines));
+    SpanListener* spans = spanListener_.load();
     for (Shard* shard : writer.shards) {
-        writer.format(shard->spare);
+        writer.format(shard->spare, spans);
         shard->spare.clear();
     }
+    if (spans != nullptr) spans->onFlushEnd();
     if (!lines.empty() && !file_->write(lines.data(), lines.size()))
         dropped_.fetch_add(1, std::memory_order_relaxed);
     writer.lastLines = std::max(lines.size(), kInitialLinesBytes);

@@ -35,6 +35,13 @@ struct AccessRecord {
     /// still checks, cheaply, and escapes anything else, so a broken precondition costs
     /// instructions, never a malformed line. At most 255 bytes are kept.
     std::string_view requestId;
+    /// The request's trace id (hex) when it was traced, else empty: then no trace_id is written.
+    /// Escaped like requestId; at most 254 bytes are kept. The very view of requestId when the
+    /// trace id is the request id: then it is stored and quoted once.
+    std::string_view traceId;
+    /// The tracer's record of the request's server span (trace/span_record.h) when it was
+    /// sampled, else empty: copied with the record and given to the SpanListener. At most 255 bytes.
+    std::string_view span;
 };
 
 class AccessLog {
@@ -52,6 +59,28 @@ class AccessLog {
     /// Copies the record into the shard; drops it (and counts the drop) when the writer is behind.
     void record(Shard* shard, const AccessRecord& record) noexcept;
 
+    /// Gets the records' `span` bytes on the writer thread, each after its line: so the tracer's
+    /// server spans ride on the access log (one record, one copy, one lock per request) instead of
+    /// a queue of their own. A record the access log drops takes its span with it.
+    /// What the record said, as the writer passes it on with the span (views valid for the call).
+    struct RecordView {
+        std::string_view path;
+        std::string_view quotedPath;  ///< the path as the line has it: quoted and escaped
+        std::string_view traceId;
+        std::uint32_t durationUs = 0;
+        std::uint16_t status = 0;
+        std::uint8_t method = 0;
+    };
+    class SpanListener {
+      public:
+        virtual ~SpanListener() = default;
+        virtual void onSpan(std::string_view span, const RecordView& record) noexcept = 0;
+        /// After each flush's records: hand the spans on.
+        virtual void onFlushEnd() noexcept = 0;
+    };
+    /// Null: spans are not passed on. The listener must outlive the writer (stop()).
+    void setSpanListener(SpanListener* listener) noexcept { spanListener_.store(listener); }
+
     void start();
     /// Writes what is pending, then stops the writer thread.
     void stop();
@@ -68,6 +97,7 @@ class AccessLog {
     std::mutex shardsMutex_;
     std::vector<std::unique_ptr<Shard>> shards_;
     std::atomic<std::uint64_t> dropped_{0};
+    std::atomic<SpanListener*> spanListener_{nullptr};
     std::thread writer_;
     std::mutex wakeMutex_;
     std::condition_variable wake_;

@@ -1,29 +1,38 @@
 #include "request_metrics.h"
 
-#include <cstdio>
+#include "prometheus_text.h"
 
 namespace berth::server {
 namespace {
 
-void appendLabelValue(std::string& out, const std::string& value) {
-    for (char c : value) {
-        if (c == '\\' || c == '"') out.push_back('\\');
-        if (c == '\n') {
-            out += "\\n";
-            continue;
-        }
-        out.push_back(c);
+// One (series, status) summed over the shards.
+struct Totals {
+    std::uint64_t buckets[RequestMetrics::kBucketCount + 1] = {};
+    std::uint64_t sumUs = 0;
+    std::uint64_t count() const {
+        std::uint64_t n = 0;
+        for (std::uint64_t b : buckets) n += b;
+        return n;
     }
+};
+
+void addTo(Totals& totals, const RequestMetrics::StatusCounters& c) {
+    for (std::size_t b = 0; b <= RequestMetrics::kBucketCount; ++b)
+        totals.buckets[b] += c.buckets[b].load(std::memory_order_relaxed);
+    totals.sumUs += c.sumUs.load(std::memory_order_relaxed);
 }
 
-void appendLabels(std::string& out, const RequestMetrics::Series& s) {
-    out += "plugin=\"";
-    appendLabelValue(out, s.plugin);
-    out += "\",route=\"";
-    appendLabelValue(out, s.route);
-    out += "\",method=\"";
-    appendLabelValue(out, s.method);
-    out += "\"";
+PrometheusText& seriesLabels(PrometheusText& text, const RequestMetrics::Series& s) {
+    return text.label("plugin", s.plugin).label("route", s.route).label("method", s.method);
+}
+
+// Statuses outside 100-599 (a host bug) are summed under one "other" series.
+std::uint32_t statusKey(std::uint32_t status) {
+    return status >= 100 && status <= 599 ? status : RequestMetrics::kOtherStatus;
+}
+
+std::string statusLabel(std::uint32_t status) {
+    return status == RequestMetrics::kOtherStatus ? "other" : std::to_string(status);
 }
 
 }  // namespace
@@ -44,82 +53,112 @@ RequestMetrics::Shard* RequestMetrics::createShard() {
     return shards_.back().get();
 }
 
-void RequestMetrics::Shard::record(std::size_t index, int status, std::uint64_t durationUs) noexcept {
-    Counters& c = counters_[index < counters_.size() ? index : 0];
-    if (status >= 100 && status < 600) bump(c.byStatus[status], 1);
+inline void RequestMetrics::Shard::count(StatusCounters& c, std::uint64_t durationUs) noexcept {
     std::size_t bucket = 0;
     while (bucket < kBucketCount && durationUs > kBucketsUs[bucket]) ++bucket;
     bump(c.buckets[bucket], 1);
     bump(c.sumUs, durationUs);
 }
 
+void RequestMetrics::Shard::record(std::size_t series, int status, std::uint64_t durationUs) noexcept {
+    // No range check here: render() folds statuses outside 100-599 into "other". Only 0 must not
+    // be stored, as it marks a free slot.
+    std::uint32_t key = static_cast<std::uint32_t>(status);
+    if (key == 0) key = kOtherStatus;
+    if (series >= slots_.size()) series = 0;
+    for (StatusCounters& slot : slots_[series]) {
+        std::uint32_t held = slot.status.load(std::memory_order_relaxed);
+        if (held == key) return count(slot, durationUs);
+        if (held == 0) {  // render() reads the status with acquire, then the (zero) buckets
+            slot.status.store(key, std::memory_order_release);
+            return count(slot, durationUs);
+        }
+    }
+    recordOverflow(series, key, durationUs);
+}
+
+void RequestMetrics::Shard::recordOverflow(std::size_t series, std::uint32_t status,
+                                           std::uint64_t durationUs) noexcept {
+    StatusCounters* c = nullptr;
+    {
+        std::lock_guard<std::mutex> lock(overflowMutex_);
+        try {
+            c = &overflow_.try_emplace({series, status}).first->second;
+        } catch (...) {
+            return;  // out of memory: this one request goes uncounted rather than end berthd
+        }
+    }
+    count(*c, durationUs);  // map nodes never move: bumped after the lock is let go
+}
+
 void RequestMetrics::render(std::string& out) const {
-    std::lock_guard<std::mutex> lock(shardsMutex_);
-    auto sum = [&](std::size_t series, auto field) {
-        std::uint64_t total = 0;
-        for (const auto& shard : shards_)
-            total += field(shard->counters_[series]).load(std::memory_order_relaxed);
-        return total;
-    };
-    char number[64];
-    out +=
-        "# HELP berth_http_requests_total HTTP requests answered, by plugin, route pattern, method and "
-        "status.\n";
-    out += "# TYPE berth_http_requests_total counter\n";
-    for (std::size_t i = 0; i < series_.size(); ++i) {
-        for (int status = 100; status < 600; ++status) {
-            std::uint64_t count = sum(
-                i, [status](const Counters& c) -> auto& { return c.byStatus[status]; });
-            if (count == 0) continue;
-            out += "berth_http_requests_total{";
-            appendLabels(out, series_[i]);
-            std::snprintf(number, sizeof number, ",status=\"%d\"} %llu\n", status,
-                          static_cast<unsigned long long>(count));
-            out += number;
-        }
-    }
-    out += "# HELP berth_http_request_duration_seconds Time from a request's first byte to its answer.\n";
-    out += "# TYPE berth_http_request_duration_seconds histogram\n";
-    for (std::size_t i = 0; i < series_.size(); ++i) {
-        std::uint64_t buckets[kBucketCount + 1];
-        std::uint64_t total = 0;
-        for (std::size_t b = 0; b <= kBucketCount; ++b)
-            total += buckets[b] = sum(
-                i, [b](const Counters& c) -> auto& { return c.buckets[b]; });
-        if (total == 0) continue;
-        const Series& s = series_[i];
-        std::uint64_t cumulative = 0;
-        for (std::size_t b = 0; b <= kBucketCount; ++b) {
-            cumulative += buckets[b];
-            out += "berth_http_request_duration_seconds_bucket{";
-            appendLabels(out, s);
-            if (b < kBucketCount)
-                std::snprintf(number, sizeof number, ",le=\"%g\"} %llu\n", kBucketsUs[b] / 1e6,
-                              static_cast<unsigned long long>(cumulative));
-            else
-                std::snprintf(number, sizeof number, ",le=\"+Inf\"} %llu\n",
-                              static_cast<unsigned long long>(cumulative));
-            out += number;
-        }
-        out += "berth_http_request_duration_seconds_sum{";
-        appendLabels(out, s);
-        std::snprintf(number, sizeof number, "} %.6f\n",
-                      sum(
-                          i, [](const Counters& c) -> auto& { return c.sumUs; }) /
-                          1e6);
-        out += number;
-        out += "berth_http_request_duration_seconds_count{";
-        appendLabels(out, s);
-        std::snprintf(number, sizeof number, "} %llu\n", static_cast<unsigned long long>(cumulative));
-        out += number;
-    }
-    out += "# HELP berth_http_requests_in_flight Requests being handled now.\n";
-    out += "# TYPE berth_http_requests_in_flight gauge\n";
+    PrometheusText text(out);
+    render(text);
+}
+
+void RequestMetrics::render(PrometheusText& text) const {
+    // Sum the shards once: per series, its statuses in ascending order.
+    std::vector<std::map<std::uint32_t, Totals>> all(series_.size());
     std::int64_t inFlight = 0;
-    for (const auto& shard : shards_) inFlight += shard->inFlight_.load(std::memory_order_relaxed);
-    std::snprintf(number, sizeof number, "berth_http_requests_in_flight %lld\n",
-                  static_cast<long long>(inFlight));
-    out += number;
+    {
+        std::lock_guard<std::mutex> lock(shardsMutex_);
+        for (const auto& shard : shards_) {
+            for (std::size_t i = 0; i < series_.size() && i < shard->slots_.size(); ++i)
+                for (const StatusCounters& slot : shard->slots_[i]) {
+                    std::uint32_t status = slot.status.load(std::memory_order_acquire);
+                    if (status != 0) addTo(all[i][statusKey(status)], slot);
+                }
+            std::lock_guard<std::mutex> overflowLock(shard->overflowMutex_);
+            for (const auto& [key, counters] : shard->overflow_)
+                if (key.first < all.size()) addTo(all[key.first][statusKey(key.second)], counters);
+            inFlight += shard->inFlight_.load(std::memory_order_relaxed);
+        }
+    }
+
+    text.family("berth_http_requests_total", "counter",
+                "HTTP requests answered, by plugin, route pattern, method and status (plugin and route "
+                "empty: host endpoints and requests that matched no route).");
+    for (std::size_t i = 0; i < series_.size(); ++i)
+        for (const auto& [status, totals] : all[i]) {
+            std::uint64_t count = totals.count();
+            if (count == 0) continue;
+            seriesLabels(text.sample("berth_http_requests_total"), series_[i])
+                .label("status", statusLabel(status))
+                .value(count);
+        }
+
+    text.family(
+        "berth_http_request_duration_seconds", "histogram",
+        "Time from a request's first byte to its answer, by plugin, route pattern, method and status.");
+    std::string le;
+    for (std::size_t i = 0; i < series_.size(); ++i)
+        for (const auto& [status, totals] : all[i]) {
+            std::uint64_t count = totals.count();
+            if (count == 0) continue;
+            const std::string statusText = statusLabel(status);
+            std::uint64_t cumulative = 0;
+            for (std::size_t b = 0; b <= kBucketCount; ++b) {
+                cumulative += totals.buckets[b];
+                le.clear();
+                if (b < kBucketCount)
+                    PrometheusText::appendDouble(le, static_cast<double>(kBucketsUs[b]) / 1e6);
+                else
+                    le = "+Inf";
+                seriesLabels(text.sample("berth_http_request_duration_seconds_bucket"), series_[i])
+                    .label("status", statusText)
+                    .label("le", le)
+                    .value(cumulative);
+            }
+            seriesLabels(text.sample("berth_http_request_duration_seconds_sum"), series_[i])
+                .label("status", statusText)
+                .value(static_cast<double>(totals.sumUs) / 1e6);
+            seriesLabels(text.sample("berth_http_request_duration_seconds_count"), series_[i])
+                .label("status", statusText)
+                .value(count);
+        }
+
+    text.family("berth_http_requests_in_flight", "gauge", "Requests being handled now.");
+    text.sample("berth_http_requests_in_flight").value(inFlight);
 }
 
 }  // namespace berth::server

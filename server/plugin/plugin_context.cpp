@@ -6,28 +6,41 @@
 #include <stdexcept>
 
 #include "../cache/cache_registry.h"
+#include "../client/client_registry.h"
 #include "../db/database_registry.h"
 #include "../migrate/migration_plan.h"
+#include "../observe/plugin_loggers.h"
 #include "strict_number.h"
 
 namespace berth::server {
 
 PluginContext::PluginContext(std::string name, std::string prefix, std::string file,
                              Poco::AutoPtr<Poco::Util::AbstractConfiguration> config,
-                             const DatabaseRegistry* databases, CacheRegistry* caches)
+                             const DatabaseRegistry* databases, CacheRegistry* caches,
+                             const ClientRegistry* clients)
     : name_(std::move(name)),
       prefix_(std::move(prefix)),
       file_(std::move(file)),
       config_(std::move(config)),
       logger_(Poco::Logger::get("berth." + name_)),
       databases_(databases),
-      cache_(caches != nullptr ? caches->forPlugin(name_) : CacheRegistry::disabled()) {}
+      cache_(caches != nullptr ? caches->forPlugin(name_) : CacheRegistry::disabled()),
+      clients_(clients) {
+    notePluginLogger(name_);  // so log lines of berth.<name> outside a request name the plugin
+}
 
 Database& PluginContext::db(std::string_view name) const {
     if (databases_ == nullptr || databases_->empty())
         throw std::invalid_argument("no database '" + std::string(name) +
                                     "': berth.properties configures none (db.<name>.host …)");
     return databases_->get(name);
+}
+
+HttpClient& PluginContext::http(std::string_view service) const {
+    if (clients_ == nullptr)
+        throw std::invalid_argument("no service '" + std::string(service) +
+                                    "': berth.properties configures none (clients.<service>.url …)");
+    return clients_->get(service);
 }
 
 void PluginContext::addMigrations(const std::vector<Migration>& migrations) {

@@ -9,15 +9,17 @@
 namespace berth::server {
 
 class CacheRegistry;
+class ClientRegistry;
 class DatabaseRegistry;
 
 class PluginContext : public Context {
   public:
     /// `databases` may be null (no databases: db() throws for every name); so may `caches` (cache()
-    /// misses and skips everything).
+    /// misses and skips everything) and `clients` (http() throws for every name).
     PluginContext(std::string name, std::string prefix, std::string file,
                   Poco::AutoPtr<Poco::Util::AbstractConfiguration> config,
-                  const DatabaseRegistry* databases = nullptr, CacheRegistry* caches = nullptr);
+                  const DatabaseRegistry* databases = nullptr, CacheRegistry* caches = nullptr,
+                  const ClientRegistry* clients = nullptr);
 
     const std::string& pluginName() const noexcept override { return name_; }
     const std::string& prefix() const noexcept override { return prefix_; }
@@ -30,6 +32,7 @@ class PluginContext : public Context {
     Database& db(std::string_view name) const override;
     void addMigrations(const std::vector<Migration>& migrations) override;
     Cache& cache() const override { return cache_; }
+    HttpClient& http(std::string_view service) const override;
 
     /// What the plugin declared with addMigrations(), in declaration order.
     const std::vector<Migration>& migrations() const noexcept { return migrations_; }
@@ -44,6 +47,7 @@ class PluginContext : public Context {
     Poco::Logger& logger_;
     const DatabaseRegistry* databases_;
     Cache& cache_;
+    const ClientRegistry* clients_;
     std::vector<Migration> migrations_;
 };
 

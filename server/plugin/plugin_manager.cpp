@@ -62,12 +62,14 @@ std::vector<std::string> findPluginFiles(const std::string& dir) {
 }  // namespace
 
 PluginManager::PluginManager(PluginManagerSettings settings, RouteTable& routes, Poco::Logger& logger,
-                             const DatabaseRegistry* databases, CacheRegistry* caches)
+                             const DatabaseRegistry* databases, CacheRegistry* caches,
+                             const ClientRegistry* clients)
     : settings_(std::move(settings)),
       routes_(routes),
       logger_(logger),
       databases_(databases),
-      caches_(caches) {}
+      caches_(caches),
+      clients_(clients) {}
 
 PluginManager::~PluginManager() {
     stopAll();
@@ -185,8 +187,9 @@ void PluginManager::bringUp(bool start) {
             refuse(plugin.file(), name, std::string("constructor failed: ") + error);
             continue;
         }
-        plugin.context = std::make_unique<PluginContext>(name, plugin.settings.prefix, plugin.settings.file,
-                                                         plugin.settings.config, databases_, caches_);
+        plugin.context =
+            std::make_unique<PluginContext>(name, plugin.settings.prefix, plugin.settings.file,
+                                            plugin.settings.config, databases_, caches_, clients_);
         if (d.configure(plugin.instance, static_cast<Context*>(plugin.context.get()), error, sizeof error) !=
             0) {
             plugin.destroyInstance();
@@ -294,6 +297,12 @@ Json PluginManager::describe() const {
 
 std::size_t PluginManager::startedCount() const noexcept {
     return started_.size();
+}
+
+std::vector<std::string> PluginManager::startedNames() const {
+    std::vector<std::string> names;
+    for (const auto& plugin : started_) names.push_back(plugin->name());
+    return names;
 }
 
 }  // namespace berth::server

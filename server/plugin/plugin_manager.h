@@ -21,6 +21,7 @@ namespace berth::server {
 
 class RouteTable;
 class CacheRegistry;
+class ClientRegistry;
 class DatabaseRegistry;
 
 struct PluginManagerSettings {
@@ -45,9 +46,11 @@ struct PluginFailure {
 class PluginManager {
   public:
     /// `databases` (may be null) is what the plugins' Context::db() hands out, `caches` (may be
-    /// null) their Context::cache(); both must outlive the manager.
+    /// null) their Context::cache(), `clients` (may be null) their Context::http(); all must outlive
+    /// the manager.
     PluginManager(PluginManagerSettings settings, RouteTable& routes, Poco::Logger& logger,
-                  const DatabaseRegistry* databases = nullptr, CacheRegistry* caches = nullptr);
+                  const DatabaseRegistry* databases = nullptr, CacheRegistry* caches = nullptr,
+                  const ClientRegistry* clients = nullptr);
     ~PluginManager();
     PluginManager(const PluginManager&) = delete;
     PluginManager& operator=(const PluginManager&) = delete;
@@ -72,6 +75,8 @@ class PluginManager {
     /// For GET /plugins: name, version, prefix, file, routes of each started plugin, in start order.
     Json describe() const;
     std::size_t startedCount() const noexcept;
+    /// Names of the started plugins, in start order (for /ready).
+    std::vector<std::string> startedNames() const;
 
   private:
     struct Loaded;
@@ -84,6 +89,7 @@ class PluginManager {
     Poco::Logger& logger_;
     const DatabaseRegistry* databases_;
     CacheRegistry* caches_;
+    const ClientRegistry* clients_;
     std::vector<std::unique_ptr<Loaded>> started_;  // in start order
     std::vector<PluginFailure> failures_;
     MigrationHook migrationHook_;

@@ -12,11 +12,13 @@
 #include "berth/cache.h"
 #include "berthd_process.h"
 #include "cache/cache_registry.h"
+#include "eventually.h"
 #include "http_probe.h"
 #include "redis_env.h"
 
 using berth::Cache;
 using berth::server::CacheRegistry;
+using berth::test::eventually;
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
@@ -26,17 +28,6 @@ long long msSince(Clock::time_point start) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
 }
 
-// Calls `attempt` until it returns true, for at most `timeout`; true when it did.
-template <class F>
-bool eventually(F attempt, std::chrono::milliseconds timeout = 6000ms) {
-    auto start = Clock::now();
-    while (Clock::now() - start < timeout) {
-        if (attempt()) return true;
-        std::this_thread::sleep_for(50ms);
-    }
-    return false;
-}
-
 }  // namespace
 
 class CacheResilienceTest : public CppUnit::TestFixture {
@@ -44,6 +35,7 @@ class CacheResilienceTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testRestartWithIdleClients);
     CPPUNIT_TEST(testOutageMissesThenResumes);
     CPPUNIT_TEST(testHungRedisTimesOut);
+    CPPUNIT_TEST(testReadinessPingIsNoSkippedCall);
     CPPUNIT_TEST(testBerthdOutageOverHttp);
     CPPUNIT_TEST_SUITE_END();
 
@@ -80,6 +72,30 @@ class CacheResilienceTest : public CppUnit::TestFixture {
         stoppedPid_.clear();
         CPPUNIT_ASSERT(eventually([&cache] { return cache.get("k") == std::optional<std::string>("v"); }));
         CPPUNIT_ASSERT_EQUAL(0, registry.stats().inUse);
+    }
+
+    // /ready's PING while Redis is down says why without counting skipped cache calls (those are the
+    // plugins' calls: berth_redis_skipped_total and the "calls skipped" warning), and once Redis is back
+    // pings alone find it (each one due as the breaker's probe tries).
+    void testReadinessPingIsNoSkippedCall() {
+        CacheRegistry registry(berth::test::testCacheSettings(), Poco::Logger::get("berth.cache"));
+        std::vector<berth::server::ReadinessCheck::Part> parts = registry.readinessParts(false);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), parts.size());
+        auto ping = [&parts] { return parts[0].ping(500); };
+        CPPUNIT_ASSERT_EQUAL(std::string(), ping());
+        berth::test::redisScript("stop >/dev/null");
+        std::string why = ping();
+        CPPUNIT_ASSERT_MESSAGE(why, why.find("unavailable") != std::string::npos);
+        for (int i = 0; i < 50; ++i) CPPUNIT_ASSERT(!ping().empty());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), registry.stats().skipped);
+        Cache& cache = registry.forPlugin(berth::test::uniquePlugin());
+        CPPUNIT_ASSERT(!cache.get("k").has_value());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), registry.stats().skipped);  // a plugin's call does count
+
+        berth::test::redisScript("start >/dev/null");
+        CPPUNIT_ASSERT(eventually([&ping] { return ping().empty(); }));
+        CPPUNIT_ASSERT(cache.available());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), registry.stats().skipped);
     }
 
     // Idle pooled clients die with the server; the next calls must not see that.

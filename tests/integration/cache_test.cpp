@@ -1,6 +1,6 @@
 // ctx.cache() against the real local Redis (scripts/redis): every call of berth/cache.h,
-// namespacing between two plugins, TTL expiry, the pipeline, refused commands, invalid keys, and a
-// cache without Redis.
+// namespacing between two plugins, TTL expiry, the pipeline, MGET (namespaced key by key; Redis down),
+// refused commands, invalid keys, and a cache without Redis.
 #include <Poco/Logger.h>
 #include <Poco/Redis/Array.h>
 #include <Poco/Redis/Type.h>
@@ -17,6 +17,7 @@
 using berth::Cache;
 using berth::CacheResult;
 using berth::server::CacheRegistry;
+using berth::test::rawGet;
 using namespace std::chrono_literals;
 
 namespace {
@@ -25,15 +26,27 @@ Poco::Logger& cacheLogger() {
     return Poco::Logger::get("berth.cache");
 }
 
-// The raw value of a full key, bypassing the namespacing.
-std::optional<std::string> rawGet(const std::string& fullKey) {
-    auto client = berth::test::rawRedis();
-    Poco::Redis::Array get;
-    get << "GET" << fullKey;
-    Poco::Redis::BulkString value = client->execute<Poco::Redis::BulkString>(get);
-    if (value.isNull()) return std::nullopt;
-    return value.value();
-}
+// Calls of one Redis command since the last look (INFO commandstats, on a connection of its own).
+class RedisCalls {
+  public:
+    RedisCalls() { since("mget"); }
+    std::int64_t since(const std::string& command) {
+        std::string text = client_
+                               ->execute<Poco::Redis::BulkString>(Poco::Redis::Array() << "INFO"
+                                                                                       << "commandstats")
+                               .value();
+        std::int64_t now = 0;
+        std::size_t at = text.find("cmdstat_" + command + ":calls=");
+        if (at != std::string::npos) now = std::stoll(text.substr(text.find('=', at) + 1));
+        std::int64_t delta = now - last_;
+        last_ = now;
+        return delta;
+    }
+
+  private:
+    std::unique_ptr<Poco::Redis::Client> client_ = berth::test::rawRedis();
+    std::int64_t last_ = 0;
+};
 
 }  // namespace
 
@@ -45,6 +58,7 @@ class CacheTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testNamespacing);
     CPPUNIT_TEST(testTtlExpiry);
     CPPUNIT_TEST(testPipeline);
+    CPPUNIT_TEST(testMget);
     CPPUNIT_TEST(testRefusedCommandIsAMissNotAnError);
     CPPUNIT_TEST(testInvalidKeysThrow);
     CPPUNIT_TEST(testNotConfigured);
@@ -52,6 +66,8 @@ class CacheTest : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE_END();
 
   public:
+    void tearDown() override { berth::test::redisScript("start >/dev/null"); }  // testMget stops it
+
     void testGetSetDelExists() {
         CacheRegistry registry(berth::test::testCacheSettings(), cacheLogger());
         Cache& cache = registry.forPlugin(berth::test::uniquePlugin());
@@ -187,6 +203,61 @@ class CacheTest : public CppUnit::TestFixture {
         for (int i = 0; i < 1000; ++i) many.incr("many");
         std::vector<CacheResult> counted = many.execute();
         CPPUNIT_ASSERT_EQUAL(std::int64_t(1000), counted.back().integer);
+    }
+
+    // MGET: one command for many keys, every one of them in the plugin's namespace; misses, an empty
+    // value, a key of another Redis type (nil) and repeats in place; in a pipeline too. Redis down:
+    // a miss for every key, never an exception.
+    void testMget() {
+        CacheRegistry registry(berth::test::testCacheSettings(), cacheLogger());
+        std::string plugin = berth::test::uniquePlugin();
+        Cache& cache = registry.forPlugin(plugin);
+        auto client = berth::test::rawRedis();
+        client->execute<std::string>(Poco::Redis::Array() << "SET" << plugin + ":first"
+                                                          << "1st");
+        client->execute<std::string>(Poco::Redis::Array() << "SET" << plugin + ":last"
+                                                          << "mine");
+        client->execute<std::string>(Poco::Redis::Array() << "SET"
+                                                          << "last"
+                                                          << "outside");
+        CPPUNIT_ASSERT(registry.forPlugin(plugin + "x").set("other", "theirs"));
+        CPPUNIT_ASSERT(cache.set("empty", ""));
+        CPPUNIT_ASSERT(cache.hset("hash", "f", "v"));
+
+        RedisCalls calls;
+        std::vector<std::optional<std::string>> v =
+            cache.mget({"first", "missing", "empty", "hash", "other", "first", "last"});
+        CPPUNIT_ASSERT_EQUAL(std::int64_t(1), calls.since("mget"));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(7), v.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("1st"), v[0].value_or("(miss)"));
+        CPPUNIT_ASSERT(!v[1].has_value());
+        CPPUNIT_ASSERT_EQUAL(std::string(""), v[2].value_or("(miss)"));  // a hit, not a miss
+        CPPUNIT_ASSERT(!v[3].has_value());
+        CPPUNIT_ASSERT(!v[4].has_value());  // the other plugin's key
+        CPPUNIT_ASSERT_EQUAL(std::string("1st"), v[5].value_or("(miss)"));
+        CPPUNIT_ASSERT_EQUAL(std::string("mine"), v[6].value_or("(miss)"));
+        CPPUNIT_ASSERT(cache.mget({}).empty());
+        CPPUNIT_ASSERT_EQUAL(std::int64_t(0), calls.since("mget"));  // none for no keys
+
+        std::vector<CacheResult> r =
+            cache.pipeline().set("c", "3").mget({"first", "c", "missing"}).get("c").execute();
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), r.size());
+        CPPUNIT_ASSERT(r[0].ok && r[1].ok && r[2].ok);
+        CPPUNIT_ASSERT(r[1].values == (std::vector<std::optional<std::string>>{"1st", "3", std::nullopt}));
+        CPPUNIT_ASSERT_EQUAL(std::string("3"), r[2].value.value_or("(miss)"));
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), registry.stats().errors);
+
+        CPPUNIT_ASSERT_THROW(cache.mget({"first", ""}), std::invalid_argument);
+        CPPUNIT_ASSERT_THROW(cache.mget({"first", "a\nb"}), std::invalid_argument);
+        CPPUNIT_ASSERT_THROW(cache.pipeline().mget({}).execute(), std::invalid_argument);
+
+        berth::test::redisScript("stop >/dev/null");
+        v = cache.mget({"first", "c"});
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), v.size());
+        CPPUNIT_ASSERT(!v[0].has_value() && !v[1].has_value());
+        r = cache.pipeline().mget({"first"}).get("c").execute();
+        CPPUNIT_ASSERT(!r[0].ok && r[0].values.empty() && !r[1].ok);
+        CPPUNIT_ASSERT(registry.stats().skipped >= 1);
     }
 
     // INCR of a value that is not a number, a hash command on a string: a miss, counted, and the

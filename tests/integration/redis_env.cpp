@@ -1,6 +1,7 @@
 #include "redis_env.h"
 
 #include <Poco/Redis/Array.h>
+#include <Poco/Redis/Type.h>
 #include <cppunit/extensions/HelperMacros.h>
 #include <unistd.h>
 
@@ -86,6 +87,22 @@ std::unique_ptr<Poco::Redis::Client> rawRedis() {
     select << "SELECT" << std::to_string(env.db);
     client->execute<std::string>(select);
     return client;
+}
+
+std::optional<std::string> rawGet(const std::string& fullKey) {
+    Poco::Redis::BulkString value =
+        rawRedis()->execute<Poco::Redis::BulkString>(Poco::Redis::Array() << "GET" << fullKey);
+    if (value.isNull()) return std::nullopt;
+    return value.value();
+}
+
+void rawDelete(const std::string& pattern) {
+    std::unique_ptr<Poco::Redis::Client> client = rawRedis();
+    Poco::Redis::Array keys = client->execute<Poco::Redis::Array>(Poco::Redis::Array() << "KEYS" << pattern);
+    if (keys.isNull()) return;  // Poco's answer to an empty array
+    for (std::size_t i = 0; i < keys.size(); ++i)
+        client->execute<Poco::Int64>(Poco::Redis::Array()
+                                     << "DEL" << keys.get<Poco::Redis::BulkString>(i).value());
 }
 
 std::string uniquePlugin() {

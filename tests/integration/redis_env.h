@@ -6,6 +6,7 @@
 #include <Poco/Redis/Client.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "cache/cache_settings.h"
@@ -32,6 +33,12 @@ std::string redisPid();
 
 /// A client connected to the test Redis (AUTH, SELECT), bypassing berthd's namespacing.
 std::unique_ptr<Poco::Redis::Client> rawRedis();
+
+/// GET of a full key ("<plugin>:<key>") on the test Redis, bypassing berthd's namespacing.
+std::optional<std::string> rawGet(const std::string& fullKey);
+
+/// Deletes every key matching `pattern` (KEYS syntax) on the test Redis.
+void rawDelete(const std::string& pattern);
 
 /// A plugin name unique to this process and call: "it_<pid>_<n>".
 std::string uniquePlugin();

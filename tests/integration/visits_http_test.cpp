@@ -10,7 +10,6 @@
 #include "test_schema.h"
 
 using berth::test::BerthdProcess;
-using berth::test::HttpCall;
 using berth::test::HttpProbe;
 using berth::test::HttpResult;
 using berth::test::TestSchema;
@@ -41,13 +40,7 @@ class VisitsHttpTest : public CppUnit::TestFixture {
     }
 
     HttpResult call(const std::string& method, const std::string& target, const std::string& body = "") {
-        HttpCall c;
-        c.method = method;
-        c.target = target;
-        c.body = body;
-        if (!body.empty()) c.contentType = "application/json";
-        c.contentLength = true;
-        return http_->send(c);
+        return http_->json(method, target, body);
     }
 
     static Object::Ptr data(const HttpResult& r) { return r.json()->getObject("data"); }

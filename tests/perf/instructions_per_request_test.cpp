@@ -1,7 +1,8 @@
 // The engine issue's cost budget as a test: the bench plugin's routes through the whole chain
 // (request id, CORS on, envelope, access log on, metrics) must stay within their user-space
-// instructions per request, counted by callgrind. Instruction counts do not move with machine
-// load, so this is not a timed test and runs by default (label "perf").
+// instructions per request, counted by callgrind. And the observability issue's: /bench/json with
+// tracing at 100% sampling and the access log on costs at most 15% more than with both off. Instruction
+// counts do not move with machine load, so this is not a timed test and runs by default (label "perf").
 //
 // Method (as bench/run): berthd under `valgrind --tool=callgrind`, 1,000 and then 3,000
 // keep-alive GETs over 4 connections one at a time, (I3000 - I1000) / 2000 so that start-up
@@ -14,6 +15,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <regex>
@@ -28,6 +30,17 @@ namespace {
 
 constexpr long kJsonBudget = 12000;
 constexpr long kPlaintextBudget = 9000;
+// Issue 6 asks for 1.15; measured 1.17-1.22 today (not met yet, issue open). This guard stops it
+// getting worse until the gap is closed; lower it to 1.15 then.
+constexpr double kTracingRatioBudget = 1.25;
+
+using Settings = std::vector<std::pair<std::string, std::string>>;
+
+// What one berthd run under callgrind left: its instruction total and the spans it wrote.
+struct Measured {
+    long instructions = 0;
+    std::size_t spanLines = 0;
+};
 
 // Reads one response (headers, then Content-Length bytes); false when the connection broke.
 bool readResponse(Poco::Net::StreamSocket& socket, std::string& pending, int& status) {
@@ -83,15 +96,44 @@ class InstructionsPerRequestTest : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE(InstructionsPerRequestTest);
     CPPUNIT_TEST(testJsonWithinBudget);
     CPPUNIT_TEST(testPlaintextWithinBudget);
+    CPPUNIT_TEST(testTracingCostWithinBudget);
     CPPUNIT_TEST_SUITE_END();
 
   public:
     void testJsonWithinBudget() { checkBudget("/bench/json", kJsonBudget); }
     void testPlaintextWithinBudget() { checkBudget("/bench/plaintext", kPlaintextBudget); }
 
+    // Tracing every request (spans to a file) with the access log on, against both off.
+    void testTracingCostWithinBudget() {
+        const Settings off = {{"http.access_log", "false"}};
+        const Settings traced = {{"http.access_log", "true"},
+                                 {"tracing.enabled", "true"},
+                                 {"tracing.sample_rate", "1"},
+                                 {"tracing.file", "spans.jsonl"}};
+        long plain = perRequest("/bench/json", off);
+        Measured few = run("/bench/json", 1000, traced), many = run("/bench/json", 3000, traced);
+        // Every request reached the file (and the probe that waited for berthd to come up).
+        CPPUNIT_ASSERT_MESSAGE("spans written: " + std::to_string(many.spanLines), many.spanLines >= 3000);
+        long tracedPerRequest = (many.instructions - few.instructions) / 2000;
+        double ratio = static_cast<double>(tracedPerRequest) / static_cast<double>(plain);
+        std::ostringstream message;
+        message << "/bench/json: " << tracedPerRequest
+                << " instructions per request with tracing (100%) and the "
+                << "access log on, " << plain << " with both off: " << ratio << "x (budget "
+                << kTracingRatioBudget << "x)";
+        std::cerr << "\n" << message.str() << "\n";
+        CPPUNIT_ASSERT_MESSAGE(message.str(), plain > 0 && tracedPerRequest > 0);
+        CPPUNIT_ASSERT_MESSAGE(message.str(), ratio <= kTracingRatioBudget);
+    }
+
   private:
-    // Total instructions of one berthd run under callgrind that served `count` requests.
-    long run(const std::string& path, int count) {
+    long perRequest(const std::string& path, const Settings& settings) {
+        return (run(path, 3000, settings).instructions - run(path, 1000, settings).instructions) / 2000;
+    }
+
+    // One berthd run under callgrind that served `count` requests, with `settings` on top of the
+    // defaults (CORS, access log on).
+    Measured run(const std::string& path, int count, const Settings& settings = {}) {
         BerthdProcess berthd;
         berthd.writeFile("plugins/.keep", "");
         Poco::File(BERTH_BENCH_PLUGIN).copyTo(berthd.pluginsDir() + "/bench.so");
@@ -101,6 +143,7 @@ class InstructionsPerRequestTest : public CppUnit::TestFixture {
         berthd.set("cors.allowed_origins", "https://app.example.com");
         berthd.set("http.access_log", "true");
         berthd.set("http.access_log_file", berthd.path("access.log"));
+        for (const auto& [key, value] : settings) berthd.set(key, value);
         berthd.writeConfig();
         const std::string valgrindLog = berthd.path("valgrind.log");
         pid_t pid = fork();
@@ -130,16 +173,17 @@ class InstructionsPerRequestTest : public CppUnit::TestFixture {
                                up);
         CPPUNIT_ASSERT_EQUAL_MESSAGE("requests answered 200 on " + path, count, served);
         CPPUNIT_ASSERT_EQUAL_MESSAGE("berthd exit status under valgrind", 0, status);
-        long instructions = collectedInstructions(valgrindLog);
+        Measured measured;
+        measured.instructions = collectedInstructions(valgrindLog);
         CPPUNIT_ASSERT_MESSAGE("no callgrind total in " + valgrindLog + ":\n" + readFile(valgrindLog),
-                               instructions > 0);
-        return instructions;
+                               measured.instructions > 0);
+        std::string spans = readFile(berthd.path("spans.jsonl"));
+        measured.spanLines = static_cast<std::size_t>(std::count(spans.begin(), spans.end(), '\n'));
+        return measured;
     }
 
     void checkBudget(const std::string& path, long budget) {
-        long few = run(path, 1000);
-        long many = run(path, 3000);
-        long perRequest = (many - few) / 2000;
+        long perRequest = this->perRequest(path, {});
         std::ostringstream message;
         message << path << ": " << perRequest << " instructions per request (budget " << budget << ")";
         std::cerr << "\n" << message.str() << "\n";

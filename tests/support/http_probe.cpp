@@ -87,6 +87,17 @@ HttpResult HttpProbe::post(const std::string& target, const std::string& body, c
     return send(call);
 }
 
+HttpResult HttpProbe::json(const std::string& method, const std::string& target,
+                           const std::string& body) const {
+    HttpCall call;
+    call.method = method;
+    call.target = target;
+    call.body = body;
+    if (!body.empty()) call.contentType = "application/json";
+    call.contentLength = true;
+    return send(call);
+}
+
 HttpResult HttpProbe::send(const HttpCall& call) const {
     Poco::Net::HTTPClientSession session(host_, static_cast<Poco::UInt16>(port_));
     session.setTimeout(Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(timeoutMs_) * 1000));

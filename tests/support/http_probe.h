@@ -73,6 +73,9 @@ class HttpProbe {
     HttpResult post(const std::string& target, const std::string& body,
                     const std::string& contentType = "application/json", const Headers& headers = {}) const;
     HttpResult send(const HttpCall& call) const;
+    /// `method` with a JSON body (application/json; no body when empty) and Content-Length always
+    /// sent (also 0, for DELETE).
+    HttpResult json(const std::string& method, const std::string& target, const std::string& body = "") const;
 
     /// Writes `request` as is, reads until the server closes the connection (send
     /// "Connection: close") and parses the answer. The body is whatever followed the blank line.

@@ -78,6 +78,7 @@ class AccessLogTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testTimestampsOutOfOrder);
     CPPUNIT_TEST(testRequestIdOutsidePrecondition);
     CPPUNIT_TEST(testLengthCaps);
+    CPPUNIT_TEST(testTraceId);
     CPPUNIT_TEST(testOrderAcrossFlushesAndShards);
     CPPUNIT_TEST(testDropsWhenWriterIsBehind);
     CPPUNIT_TEST_SUITE_END();
@@ -132,6 +133,26 @@ class AccessLogTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT_EQUAL(std::string("/a\"b\\c\n\r\t\x01 \xc3\xa9\xef\xbf\xbd/") + std::string(1, '\0') +
                                  "/tail-of-a-long-path",
                              parseLine(line.substr(0, line.size() - 1))->getValue<std::string>("path"));
+    }
+
+    void testTraceId() {
+        // Written after request_id when the request was traced; hostile bytes escaped like a path.
+        AccessRecord traced = exampleRecord();
+        traced.traceId = "463ac35c9f6413ad48485a3953bb6124";
+        AccessRecord hostile = exampleRecord();
+        hostile.traceId = "a\"b\n\xff";
+        AccessRecord untraced = exampleRecord();
+        std::vector<std::string> lines = splitLines(logged({traced, hostile, untraced}));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), lines.size());
+        CPPUNIT_ASSERT_MESSAGE(
+            lines[0],
+            lines[0].find("\"request_id\":\"991a25a35de45cd7309327093f6c9a27\","
+                          "\"trace_id\":\"463ac35c9f6413ad48485a3953bb6124\"}") != std::string::npos);
+        CPPUNIT_ASSERT_EQUAL(std::string("a\"b\n\xef\xbf\xbd"),
+                             parseLine(lines[1])->getValue<std::string>("trace_id"));
+        CPPUNIT_ASSERT(!parseLine(lines[2])->has("trace_id"));
+        CPPUNIT_ASSERT_EQUAL(std::string("/hello/greet/world"),
+                             parseLine(lines[1])->getValue<std::string>("path"));
     }
 
     void testRouteAndPluginEscapedAndCached() {

@@ -111,6 +111,8 @@ class PipelineTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testHostEndpoint);
     CPPUNIT_TEST(testHostEndpointMethods);
     CPPUNIT_TEST(testHostEndpointExactPathOnly);
+    CPPUNIT_TEST(testBlockingHostEndpointIsLeftToAWorker);
+    CPPUNIT_TEST(testBlockingHostEndpointMethods);
     CPPUNIT_TEST(testCorsActualRequest);
     CPPUNIT_TEST(testCorsOnErrors);
     CPPUNIT_TEST(testCorsDisallowedOrigin);
@@ -531,6 +533,47 @@ class PipelineTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT_EQUAL(200, run({Method::Get, "/health?verbose=1"}).status);
     }
 
+    // /ready blocks: prepare() must hand it back as a route (the engine runs those on a worker)
+    // instead of answering it on the I/O thread.
+    void testBlockingHostEndpointIsLeftToAWorker() {
+        for (Method method : {Method::Get, Method::Head}) {
+            HostRequest& request = requests_.emplace_back();
+            request.setMethod(method);
+            request.setTarget("/ready");
+            HttpResponse response;
+            const berth::server::Route* route = pipeline_->prepare(request, response);
+            CPPUNIT_ASSERT_MESSAGE("answered on the calling thread", route != nullptr);
+            CPPUNIT_ASSERT_EQUAL(0, readyCalls_);
+            CPPUNIT_ASSERT_EQUAL(std::string(""), route->mount->plugin);
+            CPPUNIT_ASSERT_EQUAL(std::string("/ready"), route->pattern.source());
+            CPPUNIT_ASSERT_EQUAL(std::size_t(0), route->metricsSeries);
+            pipeline_->run(*route, request, response);
+            CPPUNIT_ASSERT_EQUAL(1, readyCalls_);
+            CPPUNIT_ASSERT_EQUAL(200, response.status);
+            CPPUNIT_ASSERT_EQUAL(
+                std::string(R"({"status":true,"code":0,"message":"ok","data":{"status":"ready"}})"),
+                response.body);
+            readyCalls_ = 0;
+        }
+        ready_ = false;
+        HttpResponse notReady = run({Method::Get, "/ready", {{"X-Request-Id", "r"}}});
+        CPPUNIT_ASSERT_EQUAL(503, notReady.status);
+        CPPUNIT_ASSERT_EQUAL(errorBody(503, "not ready", Json::object({{"db.main", "down"}}), "r"),
+                             notReady.body);
+    }
+
+    void testBlockingHostEndpointMethods() {
+        HttpResponse options = run({Method::Options, "/ready"});
+        CPPUNIT_ASSERT_EQUAL(204, options.status);
+        CPPUNIT_ASSERT_EQUAL(std::string("GET, HEAD, OPTIONS"), headerOf(options, "Allow"));
+        HttpResponse post = run({Method::Post, "/ready", {{"X-Request-Id", "r"}}});
+        CPPUNIT_ASSERT_EQUAL(405, post.status);
+        CPPUNIT_ASSERT_EQUAL(errorBody(405, "method not allowed", "POST is not allowed on /ready", "r"),
+                             post.body);
+        CPPUNIT_ASSERT_EQUAL(404, run({Method::Get, "/ready/x"}).status);
+        CPPUNIT_ASSERT_EQUAL(0, readyCalls_);
+    }
+
     void testCorsActualRequest() {
         cors_.allowedOrigins = {"https://app.example.com"};
         build();
@@ -674,6 +717,11 @@ class PipelineTest : public CppUnit::TestFixture {
     void build() {
         pipeline_ = std::make_unique<HttpPipeline>(*table_, CorsPolicy(cors_), limits_, *logger_);
         pipeline_->addHostEndpoint("/health", [] { return Json::object({{"status", "up"}}); });
+        pipeline_->addBlockingHostEndpoint("/ready", [this](const Request&) -> Reply {
+            ++readyCalls_;
+            if (!ready_) throw ApiError(503, 503, "not ready", Json::object({{"db.main", "down"}}));
+            return Json::object({{"status", "ready"}});
+        });
     }
 
     // The call's strings live in `call` for the whole of handle(), as HostRequest keeps views.
@@ -690,6 +738,8 @@ class PipelineTest : public CppUnit::TestFixture {
     }
 
     std::list<HostRequest> requests_;
+    int readyCalls_ = 0;
+    bool ready_ = true;
     Poco::AutoPtr<CaptureChannel> log_;
     Poco::Logger* logger_ = nullptr;
     std::unique_ptr<RouteTable> table_;

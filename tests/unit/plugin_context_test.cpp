@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "client/client_registry.h"
 #include "plugin/plugin_context.h"
 #include "test_helpers.h"
 
@@ -45,6 +46,7 @@ class PluginContextTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testIntOverflowRefused);
     CPPUNIT_TEST(testBadDouble);
     CPPUNIT_TEST(testBadBool);
+    CPPUNIT_TEST(testHttpClients);
     CPPUNIT_TEST_SUITE_END();
 
   public:
@@ -113,6 +115,29 @@ class PluginContextTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT_EQUAL(std::string("f: maybe = 'maybe' is not a boolean (true/false)"),
                              thrownMessage<std::invalid_argument>([&] { context.getBool("maybe", false); }));
         CPPUNIT_ASSERT_THROW(context.getBool("word", false), std::invalid_argument);
+    }
+
+    // ctx.http(): the configured services, shared by every plugin; any other name throws at
+    // configure time, naming what is configured.
+    void testHttpClients() {
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("no service 'city-service': berth.properties configures none "
+                        "(clients.<service>.url …)"),
+            thrownMessage<std::invalid_argument>([] { makeContext("f").http("city-service"); }));
+        berth::server::ClientSettings hospital, user;
+        hospital.name = "hospital-service";
+        hospital.host = user.host = "127.0.0.1";
+        user.name = "user-service";
+        berth::server::ClientRegistry clients({hospital, user}, Poco::Logger::get("berth.clients"));
+        Poco::AutoPtr<Poco::Util::MapConfiguration> config(new Poco::Util::MapConfiguration);
+        PluginContext visits("visits", "/visits", "f", config, nullptr, nullptr, &clients);
+        PluginContext reports("reports", "/reports", "f", config, nullptr, nullptr, &clients);
+        CPPUNIT_ASSERT_EQUAL(std::string("hospital-service"), visits.http("hospital-service").service());
+        CPPUNIT_ASSERT(&visits.http("user-service") == &reports.http("user-service"));  // one pool each
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("no service 'city-service' in berth.properties (clients.<service>.url "
+                        "…); configured: 'hospital-service', 'user-service'"),
+            thrownMessage<std::invalid_argument>([&] { visits.http("city-service"); }));
     }
 };
 

@@ -349,10 +349,18 @@ class ServerConfigTest : public CppUnit::TestFixture {
             new Poco::Util::PropertyFileConfiguration(std::string(BERTH_SOURCE_DIR) +
                                                       "/conf/berth.properties"));
         std::set<std::string> inFile;
-        for (const char* section : {"server", "plugins", "http", "cors", "migrate", "redis"}) {
+        for (const char* section :
+             {"server", "plugins", "http", "cors", "migrate", "redis", "fanout", "tracing"}) {
             Poco::Util::AbstractConfiguration::Keys keys;
             shipped->keys(section, keys);
-            for (const std::string& key : keys) inFile.insert(std::string(section) + "." + key);
+            // tracing.zipkin.* nests one level deeper.
+            for (const std::string& key : keys) {
+                Poco::Util::AbstractConfiguration::Keys nested;
+                shipped->keys(std::string(section) + "." + key, nested);
+                for (const std::string& leaf : nested)
+                    inFile.insert(std::string(section) + "." + key + "." + leaf);
+                if (nested.empty()) inFile.insert(std::string(section) + "." + key);
+            }
         }
         std::vector<std::string> read = ServerConfig::keys();
         std::set<std::string> readSet(read.begin(), read.end());
@@ -364,23 +372,28 @@ class ServerConfigTest : public CppUnit::TestFixture {
                                    readSet.count(key));
         CPPUNIT_ASSERT(readSet.size() > 20);
 
-        // db.<name>.* keys are dynamic: the shipped file declares `main` with every key a
-        // database reads, and nothing else under db.
-        Poco::Util::AbstractConfiguration::Keys names, dbKeys;
+        // db.<name>.* and clients.<service>.* keys are dynamic: the shipped file declares one
+        // database (`main`) and one service (`hospital-service`) with every key they read.
+        auto documentsEveryKey = [&](const std::string& section, const std::string& name,
+                                     const std::vector<std::string>& read) {
+            Poco::Util::AbstractConfiguration::Keys keys;
+            shipped->keys(section + "." + name, keys);
+            std::set<std::string> inFile(keys.begin(), keys.end());
+            std::set<std::string> readSet(read.begin(), read.end());
+            for (const std::string& key : readSet)
+                CPPUNIT_ASSERT_MESSAGE(section + ".<name>." + key + " is read by berthd but " + section +
+                                           "." + name + "." + key + " is missing from conf/berth.properties",
+                                       inFile.count(key));
+            for (const std::string& key : inFile)
+                CPPUNIT_ASSERT_MESSAGE(section + "." + name + "." + key +
+                                           " is in conf/berth.properties but berthd does not read it",
+                                       readSet.count(key));
+        };
+        Poco::Util::AbstractConfiguration::Keys names;
         shipped->keys("db", names);
         CPPUNIT_ASSERT(names == Poco::Util::AbstractConfiguration::Keys({"main"}));
-        shipped->keys("db.main", dbKeys);
-        std::set<std::string> dbInFile(dbKeys.begin(), dbKeys.end());
-        std::vector<std::string> dbRead = ServerConfig::databaseKeys();
-        std::set<std::string> dbReadSet(dbRead.begin(), dbRead.end());
-        for (const std::string& key : dbReadSet)
-            CPPUNIT_ASSERT_MESSAGE("db.<name>." + key + " is read by berthd but db.main." + key +
-                                       " is missing from conf/berth.properties",
-                                   dbInFile.count(key));
-        for (const std::string& key : dbInFile)
-            CPPUNIT_ASSERT_MESSAGE(
-                "db.main." + key + " is in conf/berth.properties but berthd does not read it",
-                dbReadSet.count(key));
+        documentsEveryKey("db", "main", ServerConfig::databaseKeys());
+        documentsEveryKey("clients", "hospital-service", ServerConfig::clientKeys());
     }
 };
 

@@ -17,12 +17,14 @@
 ///     batch.incr("hits").expire("hits", std::chrono::hours(1)).get("motd");
 ///     std::vector<berth::CacheResult> r = batch.execute();      // r[0].integer, r[2].value
 ///
+///     std::vector<std::optional<std::string>> users = cache_->mget({"user:1", "user:2"});  // one MGET
+///
 /// Failure contract: Redis being down, slow or misconfigured never throws into plugin code.
 /// Reads answer "miss" (std::nullopt, false, empty), writes are skipped and return false, and the
 /// host counts it and logs a rate-limited warning; once Redis answers again caching resumes by
 /// itself. While Redis is known to be down the host does not even try (no connect timeout per
 /// call), and `available()` is false. Only a programming error throws: std::invalid_argument for
-/// an empty key or field, a key with control characters, or a negative TTL.
+/// an empty key or field, a key with control characters, a negative TTL, or a pipeline MGET without keys.
 
 #include <chrono>
 #include <cstdint>
@@ -32,17 +34,26 @@
 #include <string_view>
 #include <vector>
 
+namespace Poco {
+class Logger;
+}
+
 namespace berth {
 inline namespace v1 {
 
+namespace detail {
+class CacheModelCore;
+}
+
 /// One command of a batch (what CachePipeline collects and Cache::execute() runs).
 struct CacheCommand {
-    enum class Op { Get, Set, Del, Exists, Expire, Incr, HGet, HSet, HDel, HGetAll };
+    enum class Op { Get, Set, Del, Exists, Expire, Incr, HGet, HSet, HDel, HGetAll, MGet };
     Op op = Op::Get;
-    std::string key;          ///< without the plugin's namespace: the host adds it
-    std::string field;        ///< HGet, HSet, HDel
-    std::string value;        ///< Set, HSet
-    std::int64_t number = 0;  ///< Set/Expire: TTL in seconds (Set: 0 = none); Incr: the increment
+    std::string key;                ///< without the plugin's namespace: the host adds it (not MGet)
+    std::string field;              ///< HGet, HSet, HDel
+    std::string value;              ///< Set, HSet
+    std::int64_t number = 0;        ///< Set/Expire: TTL in seconds (Set: 0 = none); Incr: the increment
+    std::vector<std::string> keys;  ///< MGet: at least one, each without the namespace (the host adds it)
 };
 
 /// What one command of a batch answered.
@@ -57,6 +68,8 @@ struct CacheResult {
     std::int64_t integer = 0;
     /// HGetAll: every field of the hash.
     std::map<std::string, std::string> fields;
+    /// MGet: one per key, in order; std::nullopt for a miss (or a key that holds another Redis type).
+    std::vector<std::optional<std::string>> values;
 };
 
 class Cache;
@@ -78,6 +91,7 @@ class CachePipeline {
     CachePipeline& hset(std::string_view key, std::string_view field, std::string_view value);
     CachePipeline& hdel(std::string_view key, std::string_view field);
     CachePipeline& hgetall(std::string_view key);
+    CachePipeline& mget(const std::vector<std::string>& keys);
 
     std::size_t size() const noexcept { return commands_.size(); }
     /// Runs every collected command in one round trip and forgets them; one result per command,
@@ -128,11 +142,28 @@ class Cache {
     bool hdel(std::string_view key, std::string_view field);
     /// HGETALL: every field; empty for a missing key or when Redis is unavailable.
     std::map<std::string, std::string> hgetall(std::string_view key);
+    /// MGET: one value per key, in order, in one command; std::nullopt for a miss, a key holding
+    /// another Redis type, or Redis unavailable (then all). No keys: no command, an empty answer.
+    std::vector<std::optional<std::string>> mget(const std::vector<std::string>& keys);
 
     /// A batch of commands for one round trip.
     CachePipeline pipeline() { return CachePipeline(*this); }
 
+    /// The plugin's logger ("berth.<plugin>"), where what is built on the cache (CacheModel) warns.
+    /// (Appended: the host implements Cache; plugins only call it.)
+    virtual Poco::Logger& logger() const = 0;
+
+    /// Values under CacheModel keys (berth/cache_model.h) that could not be read — not JSON, refused
+    /// by the model's fromJson, or another id's value — since start; each was a miss. /metrics:
+    /// berth_redis_corrupt_total. (Appended, as logger().)
+    virtual std::uint64_t corruptValues() const = 0;
+
   private:
+    /// Counts one such value. Only CacheModel counts (the host keeps the counter), so a plugin
+    /// cannot move a host metric.
+    friend class detail::CacheModelCore;
+    virtual void countCorruptValue() = 0;
+
     CacheResult one(CacheCommand command);
 };
 

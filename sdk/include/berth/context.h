@@ -2,7 +2,8 @@
 /// berth/context.h — what the host gives a plugin in Plugin::configure(): its name, its
 /// prefix, its own settings from conf/plugins.d/<name>.properties, its logger, the
 /// databases of conf/berth.properties (berth/db.h) and where it declares its migrations
-/// (berth/migration.h), and its Redis cache (berth/cache.h).
+/// (berth/migration.h), its Redis cache (berth/cache.h) and its downstream HTTP services
+/// (berth/http_client.h).
 ///
 ///     void configure(berth::Context& ctx) override {
 ///         greeting_ = ctx.getString("greeting", "Hello");
@@ -28,6 +29,7 @@ inline namespace v1 {
 
 class Cache;
 class Database;
+class HttpClient;
 
 class Context {
   public:
@@ -65,6 +67,13 @@ class Context {
     /// pool shared by all plugins. Always there: when redis.* is not configured or Redis is down,
     /// reads miss and writes are skipped (see berth/cache.h). (Appended: ABI rule above.)
     virtual Cache& cache() const = 0;
+
+    /// The downstream service `clients.<service>.*` of conf/berth.properties (include
+    /// berth/http_client.h to use it): one pool of keep-alive connections per service, shared by all
+    /// plugins, valid until the plugin is destroyed. Throws std::invalid_argument naming the
+    /// configured services when there is none of that name — call it in configure(), so that a typo
+    /// refuses the plugin at start instead of failing requests. (Appended: ABI rule above.)
+    virtual HttpClient& http(std::string_view service) const = 0;
 };
 
 }  // namespace v1

@@ -1,0 +1,256 @@
+#include "span_reporter.h"
+
+#include <Poco/Logger.h>
+#include <pthread.h>
+#include <sched.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "../observe/rotating_file.h"
+#include "span_record.h"
+#include "trace_clock.h"
+#include "zipkin_sender.h"
+
+namespace berth::server {
+namespace {
+
+constexpr auto kDropLogInterval = std::chrono::seconds(10);
+
+}  // namespace
+
+SpanReporter::SpanReporter(const TraceSettings& settings, Poco::Logger& logger)
+    : settings_(settings),
+      logger_(logger),
+      queue_(settings.queueSize),
+      encoder_(settings.serviceName),
+      logEncoder_(settings.serviceName),
+      handover_(settings.queueSize) {
+    logEncoder_.setClockOffset(steadyToEpochOffsetUs());
+    if (!settings_.file.empty())
+        file_ = std::make_unique<RotatingFile>(settings_.file, settings_.fileRotateBytes, settings_.fileKeep);
+    if (!settings_.zipkinHost.empty()) sender_ = std::make_unique<ZipkinSender>(settings_);
+    backoffMs_ = settings_.backoffInitialMs;
+}
+
+SpanReporter::~SpanReporter() {
+    stop();
+}
+
+void SpanReporter::start() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (thread_.joinable() || stopped_) return;
+    thread_ = std::thread([this] { run(); });
+}
+
+void SpanReporter::stop() {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (stopped_) return;
+        stopped_ = stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+    const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(settings_.shutdownTimeoutMs);
+    collect(true);
+    closeBatch();
+    deliverUntil(deadline);
+    std::size_t left = 0;
+    for (const Batch& batch : pending_) left += batch.spans;
+    if (left > 0) {
+        queue_.countDropped(left);
+        undelivered_.fetch_sub(left, std::memory_order_relaxed);
+        logger_.warning("tracing: %z span(s) not delivered to %s within tracing.shutdown_timeout_ms = %d",
+                        left, settings_.zipkinUrl, settings_.shutdownTimeoutMs);
+        pending_.clear();
+    }
+    reportDrops(true);
+}
+
+void SpanReporter::run() {
+    // As the access log's writer: its wake-ups must not preempt an I/O loop mid-request.
+    sched_param none{};
+    pthread_setschedparam(pthread_self(), SCHED_BATCH, &none);
+    const auto interval = std::chrono::milliseconds(settings_.flushIntervalMs);
+    Clock::time_point nextFlush = Clock::now() + interval;
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (!stopping_) {
+        Clock::time_point wakeAt = nextFlush;
+        if (!pending_.empty()) wakeAt = std::min(wakeAt, nextAttempt_);
+        wake_.wait_until(lock, wakeAt, [this] { return stopping_; });
+        if (stopping_) break;
+        lock.unlock();
+        Clock::time_point now = Clock::now();
+        if (now >= nextFlush) {
+            collect();
+            closeBatch();
+            nextFlush = now + interval;
+        }
+        deliver(Clock::now());
+        lock.lock();
+    }
+}
+
+void SpanReporter::collect(bool writerStopped) {
+    // A collector that is behind leaves the spans where they wait (the queue, the access log's
+    // hand-over), which hold (and past their bound drop) them: what waits here stays bounded too.
+    if (sender_ && undelivered_.load(std::memory_order_relaxed) >= queue_.limit()) {
+        reportDrops(false);
+        return;
+    }
+    handover_.take(handedOver_, writerStopped);
+    for (SpanHandover::Lines& lines : handedOver_) deliverLines(lines.text, lines.spans);
+    handover_.recycle(handedOver_);
+    if (queue_.take(taken_) != 0) {
+        encoder_.setClockOffset(steadyToEpochOffsetUs());
+        std::size_t encoded = 0;
+        for (ByteBuffer& records : taken_) {
+            const char* at = records.data();
+            const char* const end = at + records.size();
+            while (at < end) {
+                const std::size_t before = lines_.size();
+                at = encoder_.encode(at, end, lines_);
+                if (lines_.size() == before) break;  // the rest of this buffer cannot be read
+                ++encoded;
+            }
+            records.clear();
+        }
+        deliverLines(lines_, encoded);
+    }
+    reportDrops(false);
+}
+
+void SpanReporter::deliverLines(ByteBuffer& lines, std::size_t count) {
+    if (lines.empty()) return;
+    if (file_) {
+        bool written = file_->write(lines.data(), lines.size());
+        if (!written) logger_.error("tracing: cannot append %z span(s) to %s", count, settings_.file);
+        // With a collector, it decides what counts as reported; the file is a copy.
+        if (!sender_) {
+            if (written)
+                reported_.fetch_add(count, std::memory_order_relaxed);
+            else
+                queue_.countDropped(count);
+        }
+    }
+    if (sender_) {
+        std::size_t batched = 0;
+        const char* at = lines.data();
+        const char* const end = at + lines.size();
+        while (at < end) {
+            const char* newline =
+                static_cast<const char*>(std::memchr(at, '\n', static_cast<std::size_t>(end - at)));
+            if (newline == nullptr) break;  // JSON escapes every newline inside a span: this ends one
+            open_.body.append(open_.spans == 0 ? "[" : ",", 1);
+            open_.body.append(at, static_cast<std::size_t>(newline - at));
+            ++batched;
+            if (++open_.spans >= settings_.batchSize) closeBatch();
+            at = newline + 1;
+        }
+        undelivered_.fetch_add(batched, std::memory_order_relaxed);
+    }
+    lines.clear();
+}
+
+void SpanReporter::onSpan(std::string_view span, const AccessLog::RecordView& record) noexcept {
+    ServerSpan server;
+    if (span.size() != sizeof server) return;
+    if (handover_.full()) {
+        queue_.countDropped(1);
+        return;
+    }
+    std::memcpy(&server, span.data(), sizeof server);
+    ServerSpanFields fields = spanFieldsOf(record);
+    fields.quotedPath = record.quotedPath;
+    try {
+        const std::size_t room = logEncoder_.roomFor(server, fields);
+        ByteBuffer& lines = handover_.room(room);
+        char* start = lines.prepare(room);  // room() made sure it is there: no growth
+        lines.commit(static_cast<std::size_t>(logEncoder_.writeServer(server, fields, start) - start));
+        handover_.added();
+    } catch (...) {
+        queue_.countDropped(1);  // out of memory
+    }
+}
+
+void SpanReporter::onFlushEnd() noexcept {
+    logEncoder_.setClockOffset(steadyToEpochOffsetUs());
+    handover_.handOver();
+}
+
+void SpanReporter::closeBatch() {
+    if (open_.spans == 0) return;
+    open_.body.append("]", 1);
+    pending_.push_back(std::move(open_));
+    open_ = Batch{};
+}
+
+void SpanReporter::deliver(Clock::time_point now) {
+    while (!pending_.empty() && now >= nextAttempt_) {
+        if (!sendHead(now)) return;
+        now = Clock::now();
+    }
+}
+
+void SpanReporter::deliverUntil(Clock::time_point deadline) {
+    while (!pending_.empty()) {
+        Clock::time_point now = Clock::now();
+        if (now >= deadline) return;
+        if (now < nextAttempt_) {
+            std::this_thread::sleep_for(std::min(nextAttempt_, deadline) - now);
+            continue;
+        }
+        sendHead(now);
+    }
+}
+
+bool SpanReporter::sendHead(Clock::time_point now) {
+    Batch& batch = pending_.front();
+    std::string error;
+    if (sender_->post(batch.body.data(), batch.body.size(), error)) {
+        reported_.fetch_add(batch.spans, std::memory_order_relaxed);
+        undelivered_.fetch_sub(batch.spans, std::memory_order_relaxed);
+        pending_.pop_front();
+        attempts_ = 0;
+        backoffMs_ = settings_.backoffInitialMs;
+        nextAttempt_ = {};
+        if (collectorFailing_) {
+            collectorFailing_ = false;
+            logger_.information("tracing: the collector at %s takes spans again", settings_.zipkinUrl);
+        }
+        return true;
+    }
+    ++attempts_;
+    if (!collectorFailing_) {
+        collectorFailing_ = true;
+        logger_.warning(
+            "tracing: POST to %s failed: %s; retrying with backoff (%d ms, up to %d ms, %d retries a batch)",
+            settings_.zipkinUrl, error, backoffMs_, settings_.backoffMaxMs, settings_.retries);
+    }
+    if (attempts_ > settings_.retries) {
+        // Given up: counted with the drops (and logged with them, rate-limited).
+        queue_.countDropped(batch.spans);
+        undelivered_.fetch_sub(batch.spans, std::memory_order_relaxed);
+        pending_.pop_front();
+        attempts_ = 0;
+    }
+    nextAttempt_ = now + std::chrono::milliseconds(backoffMs_);
+    backoffMs_ = std::min(backoffMs_ * 2, settings_.backoffMaxMs);
+    return false;
+}
+
+void SpanReporter::reportDrops(bool force) {
+    const std::uint64_t dropped = queue_.dropped();
+    if (dropped == droppedLogged_) return;
+    const Clock::time_point now = Clock::now();
+    if (!force && now - lastDropLog_ < kDropLogInterval) return;
+    logger_.warning(
+        "tracing: %s span(s) dropped since the last report, %s in all (the queue was full: "
+        "tracing.queue_size = "
+        "%z per I/O thread and for the others; or the collector did not take them)",
+        std::to_string(dropped - droppedLogged_), std::to_string(dropped), queue_.limit());
+    droppedLogged_ = dropped;
+    lastDropLog_ = now;
+}
+
+}  // namespace berth::server

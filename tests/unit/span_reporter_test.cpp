@@ -1,0 +1,222 @@
+// The span reporter in-process, against a real HTTP collector on 127.0.0.1 (tests/support/
+// loopback_server.h): JSON-lines file output, batches POSTed to the collector, a full queue that
+// drops and counts without blocking, a collector that is down and then comes up (batches arrive
+// after the backoff), a collector that answers errors, and the access log's hand-over.
+#include <Poco/AutoPtr.h>
+#include <Poco/Logger.h>
+#include <cppunit/extensions/HelperMacros.h>
+
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "eventually.h"
+#include "http/route_table.h"
+#include "loopback_server.h"
+#include "test_helpers.h"
+#include "trace/current_span.h"
+#include "trace/span_reporter.h"
+#include "trace/span_scope.h"
+#include "trace/trace_clock.h"
+#include "trace_test_helpers.h"
+#include "zipkin_schema.h"
+
+using namespace berth::server;
+using berth::test::describeProblems;
+using berth::test::LoopbackServer;
+using berth::test::parseBatch;
+using berth::test::parseLines;
+using berth::test::TempDir;
+
+namespace {
+
+TraceSettings settingsFor(const std::string& file, const std::string& url) {
+    TraceSettings t;
+    t.enabled = true;
+    t.file = file;
+    if (!url.empty()) {
+        t.zipkinUrl = url;
+        t.zipkinHost = "127.0.0.1";
+        t.zipkinPort = std::stoi(url.substr(url.rfind(':') + 1));
+        t.zipkinPath = "/api/v2/spans";
+    }
+    t.flushIntervalMs = 20;
+    t.backoffInitialMs = 50;
+    t.backoffMaxMs = 200;
+    t.zipkinTimeoutMs = 2000;
+    t.shutdownTimeoutMs = 2000;
+    return t;
+}
+
+// `count` finished local spans under a sampled request context, through the installed sink.
+void makeSpans(SpanQueue& queue, int count) {
+    installSpanSink(&queue, Sampler::forRate(1.0));
+    TraceContext request = berth::test::sampledRequest();
+    CurrentSpanScope current(&request);
+    for (int i = 0; i < count; ++i)
+        SpanScope span("work " + std::to_string(i), SpanKind::Client, "downstream");
+    installSpanSink(nullptr, Sampler{});
+}
+
+std::size_t spansIn(const std::vector<LoopbackServer::Call>& calls) {
+    std::size_t spans = 0;
+    for (const auto& call : calls) spans += parseBatch(call.body).size();
+    return spans;
+}
+
+}  // namespace
+
+class SpanReporterTest : public CppUnit::TestFixture {
+    CPPUNIT_TEST_SUITE(SpanReporterTest);
+    CPPUNIT_TEST(testFileOutput);
+    CPPUNIT_TEST(testBatchesToCollector);
+    CPPUNIT_TEST(testFullQueueDropsAndCounts);
+    CPPUNIT_TEST(testCollectorDownThenUp);
+    CPPUNIT_TEST(testCollectorErrorsAreRetriedThenGivenUp);
+    CPPUNIT_TEST(testAccessLogHandover);
+    CPPUNIT_TEST_SUITE_END();
+
+  public:
+    void testFileOutput() {
+        TempDir dir;
+        SpanReporter reporter(settingsFor(dir.file("spans.jsonl"), ""), Poco::Logger::get("test.tracing"));
+        reporter.start();
+        makeSpans(reporter.queue(), 5);
+        reporter.stop();
+        auto spans = parseLines(berth::test::readText(dir.file("spans.jsonl")));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(5), spans.size());
+        for (auto& span : spans) CPPUNIT_ASSERT_EQUAL(std::string(), describeProblems(span));
+        CPPUNIT_ASSERT_EQUAL(std::string("work 0"), spans[0]->getValue<std::string>("name"));
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(5), reporter.reported());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), reporter.dropped());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), reporter.queued());
+    }
+
+    void testBatchesToCollector() {
+        LoopbackServer collector;
+        TraceSettings s = settingsFor("", collector.url());
+        s.batchSize = 2;
+        SpanReporter reporter(s, Poco::Logger::get("test.tracing"));
+        reporter.start();
+        makeSpans(reporter.queue(), 5);
+        CPPUNIT_ASSERT(collector.waitFor([](const auto& calls) { return spansIn(calls) == 5; }));
+        reporter.stop();
+        auto calls = collector.received();
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), calls.size());  // 2 + 2 + 1
+        for (const auto& call : calls) {
+            CPPUNIT_ASSERT_EQUAL(std::string("POST"), call.method);
+            CPPUNIT_ASSERT_EQUAL(std::string("/api/v2/spans"), call.path);
+            CPPUNIT_ASSERT_EQUAL(std::string("application/json"), call.header("Content-Type"));
+            for (auto& span : parseBatch(call.body))
+                CPPUNIT_ASSERT_EQUAL(std::string(), describeProblems(span));
+        }
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(5), reporter.reported());
+    }
+
+    void testFullQueueDropsAndCounts() {
+        LoopbackServer down;
+        const std::string url = down.url();
+        down.stop();  // connections to it are refused
+        TraceSettings s = settingsFor("", url);
+        s.queueSize = 3;
+        s.flushIntervalMs = 600000;  // nothing leaves the queue until stop()
+        s.retries = 0;
+        s.shutdownTimeoutMs = 300;
+        SpanReporter reporter(s, Poco::Logger::get("test.tracing"));
+        reporter.start();
+        const auto before = std::chrono::steady_clock::now();
+        makeSpans(reporter.queue(), 10);
+        // Dropping never waits for the reporter or the collector.
+        CPPUNIT_ASSERT(std::chrono::steady_clock::now() - before < std::chrono::milliseconds(200));
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(7), reporter.dropped());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), reporter.queued());
+        reporter.stop();  // the collector never takes the 3: counted as dropped too
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(10), reporter.dropped());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), reporter.reported());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), reporter.queued());
+    }
+
+    void testCollectorDownThenUp() {
+        int port;
+        {
+            LoopbackServer probe;
+            port = probe.port();
+        }  // closed: nothing listens there now
+        TraceSettings s = settingsFor("", "http://127.0.0.1:" + std::to_string(port));
+        s.retries = 1000;
+        SpanReporter reporter(s, Poco::Logger::get("test.tracing"));
+        reporter.start();
+        makeSpans(reporter.queue(), 4);
+        std::this_thread::sleep_for(std::chrono::milliseconds(400));  // a few refused attempts
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), reporter.reported());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(4), reporter.queued());
+        LoopbackServer collector(port);  // up, on the same port
+        CPPUNIT_ASSERT(collector.waitFor([](const auto& calls) { return spansIn(calls) == 4; }));
+        reporter.stop();
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(4), reporter.reported());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), reporter.dropped());
+    }
+
+    void testCollectorErrorsAreRetriedThenGivenUp() {
+        LoopbackServer collector;
+        collector.setStatus(503);
+        TraceSettings s = settingsFor("", collector.url());
+        s.retries = 2;
+        s.backoffInitialMs = 10;
+        SpanReporter reporter(s, Poco::Logger::get("test.tracing"));
+        reporter.start();
+        makeSpans(reporter.queue(), 2);
+        // One attempt and two retries of the one batch, then it is given up and counted.
+        CPPUNIT_ASSERT(berth::test::eventually([&] { return reporter.dropped() == 2; },
+                                               std::chrono::milliseconds(5000)));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), collector.received().size());
+        collector.setStatus(202);
+        makeSpans(reporter.queue(), 1);
+        CPPUNIT_ASSERT(collector.waitFor([](const auto& calls) { return calls.size() == 4; }));
+        reporter.stop();
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), reporter.reported());
+    }
+
+    void testAccessLogHandover() {
+        TempDir dir;
+        TraceSettings s = settingsFor(dir.file("spans.jsonl"), "");
+        s.queueSize = 2;
+        SpanReporter reporter(s, Poco::Logger::get("test.tracing"));
+        Mount mount;
+        mount.plugin = "hello";
+        mount.prefix = "/hello";
+        Route route;
+        route.pattern = RoutePattern::compile("/greet/<name>");
+        route.mount = &mount;
+        ServerSpan span;
+        span.route = &route;
+        span.startUs = steadyMicros();
+        std::memcpy(span.spanHex, "a2fb4a1d1a96d312", 16);
+        AccessLog::RecordView record;
+        record.path = "/hello/greet/you";
+        record.quotedPath = "\"/hello/greet/you\"";
+        record.traceId = "463ac35c9f6413ad48485a3953bb6124";
+        record.status = 200;
+        record.method = static_cast<std::uint8_t>(berth::Method::Get);
+        record.durationUs = 77;
+        const std::string_view bytes(reinterpret_cast<const char*>(&span), sizeof span);
+        for (int i = 0; i < 3; ++i) reporter.onSpan(bytes, record);  // the third finds the bound reached
+        reporter.onFlushEnd();
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), reporter.dropped());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), reporter.queued());
+        reporter.onSpan(std::string_view("short"), record);  // not a server span record: ignored
+        reporter.start();
+        reporter.stop();
+        auto spans = parseLines(berth::test::readText(dir.file("spans.jsonl")));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), spans.size());
+        CPPUNIT_ASSERT_EQUAL(std::string(), describeProblems(spans[0]));
+        CPPUNIT_ASSERT_EQUAL(std::string("GET /hello/greet/<name>"), spans[0]->getValue<std::string>("name"));
+        CPPUNIT_ASSERT_EQUAL(77, spans[0]->getValue<int>("duration"));
+    }
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(SpanReporterTest);
