@@ -113,6 +113,30 @@ def ms(us):
     return f"{us / 1000:.2f} ms"
 
 
+def errors_cell(r, verdict=""):
+    """A wrk row's errors over all rounds: the total, VERDICT (PASS/FAIL) when it has a target, the kinds."""
+    cell = f"{r['errors_total']:,}" + (f" {verdict}" if verdict else "")
+    if r["errors_total"]:
+        cell += " (" + ", ".join(f"{k} {v:,}" for k, v in r["errors"].items() if v) + ")"
+    return cell
+
+
+def other_load_cell(r):
+    """The share of the machine's CPU that other processes (and the hypervisor, as steal) took."""
+    cell = f"{r['other_cpu_share']:.0%}"
+    if r["steal_share"] >= 0.005:
+        cell += f" + {r['steal_share']:.0%} steal"
+    return cell
+
+
+def table_order(runs, servers, connections):
+    """(server, connections, run) for every measured run, server by server."""
+    for sid in servers:
+        for c in connections:
+            if (sid, c) in runs:
+                yield sid, c, runs[(sid, c)]
+
+
 class Report:
     def __init__(self, raw, parts, meta):
         self.raw, self.parts = raw, parts
@@ -216,13 +240,18 @@ class Report:
             runs[key] = median
         return runs
 
-    def throughput(self):
-        runs = self.wrk_runs("wrk")
+    def measured_runs(self, kind, servers):
+        """The median runs of KIND (wrk_runs) and the connection counts; names every run missing."""
+        runs = self.wrk_runs(kind)
         connections = sorted({int(c) for c in self.data["machine"]["connections"].split()})
-        for sid in SERVERS:
+        for sid in servers:
             for c in connections:
                 if (sid, c) not in runs:
                     self.missing(f"wrk: {LABELS[sid]} at {c} connections")
+        return runs, connections
+
+    def throughput(self):
+        runs, connections = self.measured_runs("wrk", SERVERS)
         out = self.lines
         out += ["### Requests/s and latency (wrk)", "",
                 f"wrk {self.data['machine']['wrk_threads']} threads, "
@@ -241,54 +270,41 @@ class Report:
                 "| p50 | p99 (≤ 5 ms @64, ≤ 10 ms @256) | max | errors (none) | other load |",
                 "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         ratios = []
-        for sid in SERVERS:
-            for c in connections:
-                r = runs.get((sid, c))
-                if r is None:
+        for sid, c, r in table_order(runs, SERVERS, connections):
+            lat, rps = r["latency_us"], r["requests_per_s"]
+            cells = {}
+            for ref, limit in RATIO_TARGETS.items():
+                other = runs.get((ref, c))
+                if sid not in BERTH or other is None:
+                    cells[ref] = ""
                     continue
-                lat, rps = r["latency_us"], r["requests_per_s"]
-                cells = {}
-                for ref, limit in RATIO_TARGETS.items():
-                    other = runs.get((ref, c))
-                    if sid not in BERTH or other is None:
-                        cells[ref] = ""
-                        continue
-                    ratio = rps / other["requests_per_s"]
-                    entry = {"berth": sid, "versus": ref, "connections": c, "ratio": round(ratio, 3)}
-                    if c in RATIO_CONNECTIONS:
-                        ok = ratio >= limit
-                        entry["pass"] = ok
-                        self.target(f"{LABELS[sid]}: requests/s ≥ {limit:.2f} × {ref} at {c} connections",
-                                    round(ratio, 3), limit, ok)
-                        cells[ref] = f"{ratio:.2f} {mark(ok)}"
-                    else:
-                        cells[ref] = f"{ratio:.2f}"
-                    ratios.append(entry)
-                p99 = f"{ms(lat['p99'])}"
-                errors = f"{r['errors_total']:,}"
-                if sid in BERTH:
-                    if c in P99_TARGET_MS:
-                        ok = lat["p99"] / 1000 <= P99_TARGET_MS[c]
-                        self.target(f"{LABELS[sid]}: p99 ≤ {P99_TARGET_MS[c]:g} ms at {c} connections",
-                                    round(lat["p99"] / 1000, 3), P99_TARGET_MS[c], ok)
-                        p99 += f" {mark(ok)}"
-                    ok = r["errors_total"] == 0
-                    self.target(f"{LABELS[sid]}: no errors at {c} connections", r["errors_total"], 0, ok)
-                    errors += f" {mark(ok)}"
-                if r["errors_total"]:
-                    detail = ", ".join(f"{k} {v:,}" for k, v in r["errors"].items() if v)
-                    errors += f" ({detail})"
-                other = f"{r['other_cpu_share']:.0%}"
-                if r["steal_share"] >= 0.005:
-                    other += f" + {r['steal_share']:.0%} steal"
-                out.append(f"| {LABELS[sid]} | {c} | {num(rps)} | {cells['nginx']} | {cells['canned']} "
-                           f"| {ms(lat['p50'])} | {p99} | {ms(lat['max'])} | {errors} | {other} |")
+                ratio = rps / other["requests_per_s"]
+                entry = {"berth": sid, "versus": ref, "connections": c, "ratio": round(ratio, 3)}
+                if c in RATIO_CONNECTIONS:
+                    ok = ratio >= limit
+                    entry["pass"] = ok
+                    self.target(f"{LABELS[sid]}: requests/s ≥ {limit:.2f} × {ref} at {c} connections",
+                                round(ratio, 3), limit, ok)
+                    cells[ref] = f"{ratio:.2f} {mark(ok)}"
+                else:
+                    cells[ref] = f"{ratio:.2f}"
+                ratios.append(entry)
+            p99 = f"{ms(lat['p99'])}"
+            verdict = ""
+            if sid in BERTH:
+                if c in P99_TARGET_MS:
+                    ok = lat["p99"] / 1000 <= P99_TARGET_MS[c]
+                    self.target(f"{LABELS[sid]}: p99 ≤ {P99_TARGET_MS[c]:g} ms at {c} connections",
+                                round(lat["p99"] / 1000, 3), P99_TARGET_MS[c], ok)
+                    p99 += f" {mark(ok)}"
+                ok = r["errors_total"] == 0
+                self.target(f"{LABELS[sid]}: no errors at {c} connections", r["errors_total"], 0, ok)
+                verdict = mark(ok)
+            out.append(f"| {LABELS[sid]} | {c} | {num(rps)} | {cells['nginx']} | {cells['canned']} "
+                       f"| {ms(lat['p50'])} | {p99} | {ms(lat['max'])} | {errors_cell(r, verdict)} "
+                       f"| {other_load_cell(r)} |")
         out.append("")
-        statuses = berth_statuses(os.path.join(self.raw, "berth-metrics.txt"))
-        if statuses:
-            self.data["berth_statuses"] = statuses
-            out += ["berthd's own count (GET /metrics) after the wrk runs, by status: "
-                    + ", ".join(f"{code}: {count:,}" for code, count in sorted(statuses.items())) + ".", ""]
+        self.statuses_line(self.data, "berth-metrics.txt", "wrk")
         self.data["throughput"] = sorted(runs.values(), key=lambda r: (SERVERS.index(r["id"]), r["connections"]))
         self.data["ratios"] = ratios
 
@@ -300,28 +316,17 @@ class Report:
         out += ["| server | connections | requests/s | Berth / aiohttp | p50 | p99 | max | errors | other load |",
                 "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
         ratios = []
-        for sid in servers:
-            for c in connections:
-                r = runs.get((sid, c))
-                if r is None:
-                    continue
-                lat, rps = r["latency_us"], r["requests_per_s"]
-                ratio_cell = ""
-                peer = runs.get((peers.get(sid), c))
-                if sid in peers and peer is not None and peer["requests_per_s"] > 0:
-                    ratio = rps / peer["requests_per_s"]
-                    ratios.append({"berth": sid, "versus": peers[sid], "connections": c,
-                                   "ratio": round(ratio, 3)})
-                    ratio_cell = f"{ratio:.2f}"
-                errors = f"{r['errors_total']:,}"
-                if r["errors_total"]:
-                    detail = ", ".join(f"{k} {v:,}" for k, v in r["errors"].items() if v)
-                    errors += f" ({detail})"
-                other = f"{r['other_cpu_share']:.0%}"
-                if r["steal_share"] >= 0.005:
-                    other += f" + {r['steal_share']:.0%} steal"
-                out.append(f"| {label(sid)} | {c} | {num(rps)} | {ratio_cell} | {ms(lat['p50'])} "
-                           f"| {ms(lat['p99'])} | {ms(lat['max'])} | {errors} | {other} |")
+        for sid, c, r in table_order(runs, servers, connections):
+            lat, rps = r["latency_us"], r["requests_per_s"]
+            ratio_cell = ""
+            peer = runs.get((peers.get(sid), c))
+            if sid in peers and peer is not None and peer["requests_per_s"] > 0:
+                ratio = rps / peer["requests_per_s"]
+                ratios.append({"berth": sid, "versus": peers[sid], "connections": c,
+                               "ratio": round(ratio, 3)})
+                ratio_cell = f"{ratio:.2f}"
+            out.append(f"| {label(sid)} | {c} | {num(rps)} | {ratio_cell} | {ms(lat['p50'])} "
+                       f"| {ms(lat['p99'])} | {ms(lat['max'])} | {errors_cell(r)} | {other_load_cell(r)} |")
         out.append("")
         return ratios
 
@@ -339,22 +344,18 @@ class Report:
         elif at in connections:
             self.missing(name)
 
-    def statuses_line(self, setup, metrics, after):
+    def statuses_line(self, into, metrics, after):
+        """berthd's requests by status from the raw file METRICS: a line, and INTO["berth_statuses"]."""
         statuses = berth_statuses(os.path.join(self.raw, metrics))
         if statuses:
-            setup["berth_statuses"] = statuses
+            into["berth_statuses"] = statuses
             self.lines.extend([f"berthd's own count (GET /metrics) after the {after} runs, by status: "
                                + ", ".join(f"{code}: {count:,}" for code, count in sorted(statuses.items()))
                                + ".", ""])
 
     def peer_setup(self, name, servers):
         """The part's setup (NAME.json), and each server's runs that are missing."""
-        runs = self.wrk_runs(f"{name}wrk")
-        connections = sorted({int(c) for c in self.data["machine"]["connections"].split()})
-        for sid in servers:
-            for c in connections:
-                if (sid, c) not in runs:
-                    self.missing(f"wrk: {LABELS[sid]} at {c} connections")
+        runs, connections = self.measured_runs(f"{name}wrk", servers)
         path = os.path.join(self.raw, f"{name}.json")
         return runs, connections, load(path) if os.path.exists(path) else {}
 

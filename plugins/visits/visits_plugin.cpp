@@ -367,8 +367,7 @@ class VisitsPlugin : public Plugin {
                 params);
             if (rows.empty()) notFound(id);
             Json task = rows[0].toJson();
-            tx.commit();
-            forget(id);
+            commitAndForget(tx, id);
             return task;
         });
     }
@@ -377,14 +376,26 @@ class VisitsPlugin : public Plugin {
         std::int64_t id = request.paramInt("id");
         DbTransaction tx = db_->transaction(request);
         if (tx.execute("DELETE FROM visit_tasks WHERE id = $1", {id}) == 0) notFound(id);
-        tx.commit();
-        forget(id);
+        commitAndForget(tx, id);
         return Reply::noContent();
     }
 
-    // After the commit, never before: a GET in between would cache the old row again. A GET that
-    // read the old row before the commit and stores it after this is kept from storing by the model
-    // (same berthd); one in another berthd can still store it, and it stays until cache_ttl_s ends.
+    // The cached task is invalidated after the commit, never before: a GET in between would cache
+    // the old row again. A GET that read the old row before the commit and stores it after this is
+    // kept from storing by the model (same berthd); one in another berthd can still store it, and it
+    // stays until cache_ttl_s ends. A COMMIT that throws invalidates too, then rethrows: when the
+    // connection was lost during it (DbError 08007) the change may well have been committed, and a
+    // needless invalidation only costs the next GET a database read.
+    void commitAndForget(DbTransaction& tx, std::int64_t id) {
+        try {
+            tx.commit();
+        } catch (...) {
+            forget(id);
+            throw;
+        }
+        forget(id);
+    }
+
     void forget(std::int64_t id) {
         if (tasks_) tasks_->invalidate(id);  // false (Redis unreachable): the model retries it
     }

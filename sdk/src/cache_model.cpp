@@ -125,10 +125,31 @@ struct CacheModelCore::Impl {
         return false;
     }
 
-    // After a write of `key` was sent: whether Redis now holds the right thing for it.
-    void written(const std::string& key, bool ok) {
+    // A write of `keys` (put, putMany, invalidate): `send` sends it and answers, per key, whether
+    // Redis ran it. Loads of these keys under way are superseded before it is sent, so that none
+    // stores what it read before the write; and again once it is over, since a load that began while
+    // the write was on its way may have read the old value, and a caller that comes after the write
+    // must not join that load.
+    std::vector<bool> write(const std::vector<std::string>& keys,
+                            const std::function<std::vector<bool>()>& send) {
+        std::uint64_t mark = pending.mark();
+        for (const std::string& key : keys) flights.supersede(key);
+        std::vector<bool> landed = send();
+        landed.resize(keys.size(), false);
+        for (std::size_t i = 0; i < keys.size(); ++i) {
+            written(keys[i], landed[i], mark);  // first: a load from now on sees a failed one as pending
+            flights.supersede(keys[i]);
+        }
+        return landed;
+    }
+
+    // After a write of `key` that began at `mark` (pending.mark() before it was sent): whether Redis
+    // now holds the right thing for it.
+    void written(const std::string& key, bool ok, std::uint64_t mark) {
         if (ok) {
-            pending.remove(key);
+            pending.delivered(key, mark);  // unless a write of it that began later failed meanwhile
+        } else if (!cache.configured()) {
+            // No Redis at all: none holds an old value, none would take a DEL; nothing to remember.
         } else if (!pending.add(key)) {
             std::uint64_t n = dropped.fetch_add(1, std::memory_order_relaxed) + 1;
             droppedWarning.occurred(cache.logger(),
@@ -196,10 +217,9 @@ std::vector<CacheModelCore::Boxed> CacheModelCore::getMany(const std::vector<std
 bool CacheModelCore::put(std::string_view id, const Json& json) {
     std::string key = impl_->key(id);
     impl_->retryPending();
-    impl_->flights.supersede(key);
-    bool ok = impl_->cache.set(key, json.dump(), impl_->ttl);
-    impl_->written(key, ok);
-    return ok;
+    Impl& impl = *impl_;
+    return impl.write({key}, [&] { return std::vector<bool>{impl.cache.set(key, json.dump(), impl.ttl)}; })
+        .front();
 }
 
 bool CacheModelCore::putMany(const std::vector<std::pair<std::string, Json>>& items) {
@@ -208,28 +228,22 @@ bool CacheModelCore::putMany(const std::vector<std::pair<std::string, Json>>& it
     keys.reserve(items.size());
     for (const auto& item : items) keys.push_back(impl_->key(item.first));  // all checked before any is sent
     impl_->retryPending();
-    CachePipeline batch = impl_->cache.pipeline();
-    for (std::size_t i = 0; i < items.size(); ++i) {
-        impl_->flights.supersede(keys[i]);
-        batch.set(keys[i], items[i].second.dump(), impl_->ttl);
-    }
-    std::vector<CacheResult> results = batch.execute();
-    bool all = results.size() == items.size();
-    for (std::size_t i = 0; i < keys.size(); ++i) {
-        bool ok = i < results.size() && results[i].ok;
-        impl_->written(keys[i], ok);
-        all = all && ok;
-    }
-    return all;
+    Impl& impl = *impl_;
+    std::vector<bool> landed = impl.write(keys, [&] {
+        CachePipeline batch = impl.cache.pipeline();
+        for (std::size_t i = 0; i < items.size(); ++i) batch.set(keys[i], items[i].second.dump(), impl.ttl);
+        std::vector<bool> ok;
+        for (const CacheResult& result : batch.execute()) ok.push_back(result.ok);
+        return ok;
+    });
+    return std::find(landed.begin(), landed.end(), false) == landed.end();
 }
 
 bool CacheModelCore::invalidate(std::string_view id) {
     std::string key = impl_->key(id);
     impl_->retryPending();
-    impl_->flights.supersede(key);
-    bool ok = impl_->cache.del(key);
-    impl_->written(key, ok);
-    return ok;
+    Impl& impl = *impl_;
+    return impl.write({key}, [&] { return std::vector<bool>{impl.cache.del(key)}; }).front();
 }
 
 CacheModelCore::Boxed CacheModelCore::getOrLoad(std::string_view id, const Load& load) {
@@ -244,7 +258,8 @@ CacheModelCore::Boxed CacheModelCore::getOrLoad(std::string_view id, const Load&
         std::string text = loaded.json.dump();
         ticket.storeUnlessSuperseded([&] {
             // Only a stored value clears a pending invalidation; a failed store leaves Redis as it was.
-            if (impl.cache.set(key, text, impl.ttl)) impl.pending.remove(key);
+            std::uint64_t mark = impl.pending.mark();
+            if (impl.cache.set(key, text, impl.ttl)) impl.pending.delivered(key, mark);
         });
         return loaded.value;
     });

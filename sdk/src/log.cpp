@@ -55,19 +55,26 @@ Logged::~Logged() {
         error_ = "left by an exception";
     }
     try {
+        // Logged while the span is still current, so that the end line names the same span as the
+        // start line (finishing makes the parent current again).
+        Poco::Message::Priority priority = failed_ ? Poco::Message::PRIO_ERROR : spec_.level();
+        if (logger_.is(priority)) {
+            std::string ms = milliseconds(elapsed);
+            std::string text =
+                failed_ ? spec_.detail() + ": failed in " + ms + " ms: " + errorType_ + ": " + error_
+                        : spec_.detail() + ": ok in " + ms + " ms";
+            log(priority, text, &ms);
+        }
+    } catch (...) {
+        // A destructor must not throw: a log line that cannot be written is lost.
+    }
+    try {
         if (span_) {
             if (failed_) span_->error(errorType_ + ": " + error_);
             span_->finish();
         }
-        Poco::Message::Priority priority = failed_ ? Poco::Message::PRIO_ERROR : spec_.level();
-        if (!logger_.is(priority)) return;
-        std::string ms = milliseconds(elapsed);
-        std::string text = failed_
-                               ? spec_.detail() + ": failed in " + ms + " ms: " + errorType_ + ": " + error_
-                               : spec_.detail() + ": ok in " + ms + " ms";
-        log(priority, text, &ms);
     } catch (...) {
-        // A destructor must not throw: a log line that cannot be written is lost.
+        // The error tag could not be made; the span still finishes (its destructor).
     }
 }
 

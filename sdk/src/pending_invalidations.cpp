@@ -9,16 +9,9 @@ bool PendingInvalidations::add(const std::string& key) {
         if (keys_.size() >= limit_) return false;
         it = keys_.emplace(key, 0).first;
     }
-    it->second = ++nextMark_;
+    it->second = lastMark_.fetch_add(1) + 1;
     count_.store(keys_.size(), std::memory_order_relaxed);
     return true;
-}
-
-void PendingInvalidations::remove(const std::string& key) {
-    if (empty()) return;
-    std::lock_guard<std::mutex> lock(mutex_);
-    keys_.erase(key);
-    count_.store(keys_.size(), std::memory_order_relaxed);
 }
 
 bool PendingInvalidations::contains(const std::string& key) const {
@@ -40,9 +33,10 @@ std::vector<std::pair<std::string, std::uint64_t>> PendingInvalidations::due(
 }
 
 void PendingInvalidations::delivered(const std::string& key, std::uint64_t mark) {
+    if (empty()) return;
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = keys_.find(key);
-    if (it != keys_.end() && it->second == mark) keys_.erase(it);
+    if (it != keys_.end() && it->second <= mark) keys_.erase(it);
     count_.store(keys_.size(), std::memory_order_relaxed);
 }
 

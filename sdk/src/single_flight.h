@@ -51,7 +51,9 @@ class SingleFlight {
 
     /// Called before a write or invalidation of `key`: runs under way keep their results for their
     /// own callers but will not store them, and later callers start a new run. Waits for a store in
-    /// progress, so the caller's write lands after it.
+    /// progress, so the caller's write lands after it. CacheModel calls it again once the write
+    /// returned: a run that began while the write was on its way may have read the old value, and
+    /// callers from then on must not join it.
     void supersede(const std::string& key);
 
     /// Keys with a run under way (for tests: it falls back to 0 when they are over).

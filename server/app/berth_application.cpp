@@ -11,32 +11,19 @@
 #include <Poco/Util/PropertyFileConfiguration.h>
 #include <pthread.h>
 #include <sys/resource.h>
-#include <algorithm>
-#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
-#include <system_error>
 
-#include "../cache/cache_registry.h"
 #include "../client/client_registry.h"
 #include "../db/database_registry.h"
-#include "../fanout/fanout_executor.h"
-#include "../http/http_engine.h"
-#include "../http/pipeline.h"
 #include "../http/route_table.h"
-#include "../migrate/migration_store.h"
 #include "../migrate/migrator.h"
-#include "../observe/access_log.h"
 #include "../observe/json_log_formatter.h"
-#include "../observe/metrics_page.h"
-#include "../observe/prometheus_text.h"
-#include "../observe/readiness_check.h"
-#include "../observe/request_metrics.h"
 #include "../plugin/plugin_manager.h"
-#include "../trace/tracing.h"
 #include "berth/plugin.h"
+#include "host.h"
 #include "logging_setup.h"
 #include "server_config.h"
 
@@ -44,8 +31,7 @@ namespace berth::server {
 namespace {
 
 constexpr const char* kDefaultConfig = "conf/berth.properties";
-constexpr int kLowerPriority = 10;   // below berth.properties (0): the logging file never overrides it
-constexpr int kReadyCacheMs = 1000;  // a burst of /ready probes pings each pool once
+constexpr int kLowerPriority = 10;  // below berth.properties (0): the logging file never overrides it
 
 // Every connection is a descriptor, and the usual soft limit (1024) is far below
 // server.max_connections: raise it to the hard limit, as nginx's worker_rlimit_nofile does.
@@ -356,252 +342,21 @@ int BerthApplication::serve() {
     }
 
     raiseFileLimit(settings.engine.maxConnections, log);
-    for (const std::string& warning : settings.warnings) log.warning("%s: %s", configFile_, warning);
-
-    // Before the plugins, which keep references to the databases, and destroyed after them.
-    DatabaseRegistry databases(settings.databases, Poco::Logger::get("berth.db"));
-    databases.probeAll();
-    CacheRegistry caches(settings.cache, Poco::Logger::get("berth.cache"));
-    caches.probe();
-    std::unique_ptr<ClientRegistry> clients;
-    try {
-        clients = std::make_unique<ClientRegistry>(settings.clients, Poco::Logger::get("berth.clients"));
-    } catch (const std::runtime_error& e) {
-        log.fatal("%s: %s", configFile_, std::string(e.what()));
-        return EXIT_CONFIG;
-    }
-    // berth::gather's executor; cleared before it is destroyed, on every way out of serve().
-    FanOutExecutor fanout(settings.fanout, Poco::Logger::get("berth.fanout"));
-    setFanOutRunner(&fanout);
-    struct RunnerReset {
-        ~RunnerReset() { setFanOutRunner(nullptr); }
-    } runnerReset;
-
-    RouteTable routes;
-    for (const char* path : kHostPaths) routes.reserve(path);
-    PluginManager plugins(settings.plugins, routes, Poco::Logger::get("berth.plugins"), &databases, &caches,
-                          clients.get());
-    // db.<name>.auto_migrate: each plugin's pending migrations are applied between its configure()
-    // and its start(); a failure (or a changed migration) refuses that plugin. A database that
-    // cannot be reached is retried for migrate.db_wait_s, then berthd exits 69 (the service manager
-    // restarts it) rather than running without the plugin until the next restart. The stop signals
-    // are blocked here, so waits poll for them (sigtimedwait) and end the start when one comes.
-    std::vector<DatabaseSettings> autoMigrated;
-    for (const DatabaseSettings& db : settings.databases)
-        if (db.autoMigrate) autoMigrated.push_back(db);
-    int startExit = EXIT_SOFTWARE;  // what a PluginStartupError from the hook exits with
-    if (!autoMigrated.empty()) {
-        auto pause = [stopSignals](int ms) {
-            timespec timeout{ms / 1000, (ms % 1000) * 1000000L};
-            siginfo_t info{};
-            return sigtimedwait(&stopSignals, &info, &timeout) > 0;
-        };
-        plugins.setMigrationHook([autoMigrated, pause, &startExit, &settings](
-                                     const std::string& plugin, const std::vector<Migration>& declared) {
-            std::vector<Migration> mine;
-            for (const Migration& m : declared)
-                for (const DatabaseSettings& db : autoMigrated)
-                    if (m.database == db.name) mine.push_back(m);
-            if (mine.empty()) return;
-            Poco::Logger& migrateLog = Poco::Logger::get("berth.migrate");
-            std::string firstError;
-            Migrator migrator(autoMigrated, [&](bool isError, const std::string& line) {
-                if (isError) {
-                    migrateLog.error("plugin '%s': %s", plugin, line);
-                    if (firstError.empty()) firstError = line;
-                } else {
-                    migrateLog.information("plugin '%s': %s", plugin, line);
-                }
-            });
-            MigrateOptions options;
-            options.action = MigrateAction::Up;
-            options.plugin = plugin;
-            options.lockWait.timeoutS = settings.migrate.lockTimeoutS;
-            options.lockWait.pause = pause;
-            const auto deadline =
-                std::chrono::steady_clock::now() + std::chrono::seconds(settings.migrate.dbWaitS);
-            int delayMs = 250;
-            for (;;) {
-                try {
-                    if (migrator.run({{plugin, mine}}, options) != MigrateOutcome::Ok)
-                        throw std::runtime_error(firstError);
-                    return;
-                } catch (const MigrationStopped& e) {
-                    migrateLog.warning("plugin '%s': %s; not starting", plugin, std::string(e.what()));
-                    startExit = EXIT_OK;
-                    throw PluginStartupError("stop requested while applying the migrations of plugin '" +
-                                             plugin + "'");
-                } catch (const MigrationDatabaseUnusable& e) {
-                    throw std::runtime_error(std::string(e.what()) +
-                                             "; fix the setting (or set db.<name>.auto_migrate = false)");
-                } catch (const MigrationLockTimeout& e) {
-                    startExit = EXIT_UNAVAILABLE;
-                    throw PluginStartupError("plugin '" + plugin + "': " + e.what() +
-                                             "; exiting with status 69");
-                } catch (const MigrationDatabaseError& e) {
-                    if (migrator.outcome() != MigrateOutcome::Ok) throw std::runtime_error(firstError);
-                    if (std::chrono::steady_clock::now() + std::chrono::milliseconds(delayMs) > deadline) {
-                        startExit = EXIT_UNAVAILABLE;
-                        throw PluginStartupError(
-                            "plugin '" + plugin + "': cannot apply its migrations: " + e.what() +
-                            "; gave up after migrate.db_wait_s = " +
-                            std::to_string(settings.migrate.dbWaitS) +
-                            " s, exiting with status 69 (EX_UNAVAILABLE) so that the service manager "
-                            "restarts berthd");
-                    }
-                    migrateLog.warning("plugin '%s': %s; retrying in %d ms (migrate.db_wait_s = %d)", plugin,
-                                       std::string(e.what()), delayMs, settings.migrate.dbWaitS);
-                    if (pause(delayMs)) {
-                        startExit = EXIT_OK;
-                        throw PluginStartupError("stop requested while waiting for the database of plugin '" +
-                                                 plugin + "'");
-                    }
-                    delayMs = std::min(delayMs * 2, 5000);
-                }
-            }
-        });
-    }
-    try {
-        plugins.startAll();
-    } catch (const PluginStartupError& e) {
-        if (startExit == EXIT_OK) {
-            log.warning("%s; shutting down", std::string(e.what()));
-        } else {
-            log.fatal(e.what());
-        }
-        return startExit;
-    }
-
-    RequestMetrics metrics;
-    for (Mount& mount : routes.mounts())
-        for (Route& route : mount.routes)
-            route.metricsSeries =
-                metrics.addRoute(mount.plugin, route.pattern.source(), methodName(route.method));
-    // tracing.enabled: the span reporter's thread, and the hooks through which the request path, the
-    // pools and plugin code record spans (trace/tracing.h).
-    std::unique_ptr<Tracing> tracing;
-    if (settings.tracing.enabled) {
-        try {
-            tracing = std::make_unique<Tracing>(settings.tracing, Poco::Logger::get("berth.tracing"));
-        } catch (const std::exception& e) {
-            log.fatal("tracing: %s (set tracing.file, or tracing.enabled = false)", std::string(e.what()));
-            return EXIT_CANTCREAT;
-        }
-        log.information("tracing: sampling %s of new traces, reporting to %s",
-                        std::to_string(settings.tracing.sampleRate),
-                        settings.tracing.zipkinUrl.empty()
-                            ? settings.tracing.file
-                            : settings.tracing.zipkinUrl +
-                                  (settings.tracing.file.empty() ? "" : " and " + settings.tracing.file));
-    }
-    std::unique_ptr<AccessLog> accessLog;
-    if (settings.accessLog.enabled) {
-        try {
-            accessLog = std::make_unique<AccessLog>(settings.accessLog.file, settings.accessLog.rotateBytes,
-                                                    settings.accessLog.keep);
-        } catch (const std::exception& e) {
-            log.fatal("access log: %s (set http.access_log_file, or http.access_log = false)",
-                      std::string(e.what()));
-            return EXIT_CANTCREAT;
-        }
-        // A sampled request's server span rides on its access log record (one record and copy per
-        // request); the log's writer hands it to the tracer.
-        if (tracing) accessLog->setSpanListener(&tracing->reporter());
-        accessLog->start();
-    }
-
-    MetricsPage metricsPage;
-    ReadinessCheck readiness(settings.ready.timeoutMs, kReadyCacheMs);  // joins its pings after the engine
-    HttpPipeline pipeline(routes, CorsPolicy(settings.cors), settings.limits,
-                          Poco::Logger::get("berth.http"));
-    if (tracing) {
-        pipeline.setRequestTracer(&tracing->requestTracer());
-        metricsPage.setSpanQueue([reporter = &tracing->reporter()] {
-            return SpanQueueStats{reporter->queued(), reporter->dropped()};
-        });
-    }
-    pipeline.addHostEndpoint("/health", [] { return Json::object({{"status", "up"}}); });
-    pipeline.addHostEndpoint("/plugins", [&plugins] { return plugins.describe(); });
-    // GET /metrics: every subsystem's families on one page (the tracing reporter adds its queue
-    // with metricsPage.setSpanQueue(...)).
-    HttpEngine* engineForMetrics = nullptr;  // set once the engine exists, before it serves
-    metricsPage.add([&metrics](PrometheusText& text) { metrics.render(text); });
-    metricsPage.add([&databases](PrometheusText& text) { databases.renderMetrics(text); });
-    metricsPage.add([&caches](PrometheusText& text) { caches.renderMetrics(text.out()); });
-    metricsPage.add([&clients](PrometheusText& text) { clients->renderMetrics(text); });
-    metricsPage.add([&fanout](PrometheusText& text) { fanout.renderMetrics(text); });
-    metricsPage.add([&engineForMetrics](PrometheusText& text) {
-        if (engineForMetrics == nullptr) return;
-        text.family("berth_io_loop_connections", "gauge", "Open connections served by each I/O loop.");
-        std::vector<std::size_t> counts = engineForMetrics->loopConnections();
-        for (std::size_t i = 0; i < counts.size(); ++i)
-            text.sample("berth_io_loop_connections")
-                .label("loop", std::to_string(i))
-                .value(static_cast<std::uint64_t>(counts[i]));
+    // The stop signals are blocked here, so the start's waits (auto_migrate's) poll for them
+    // (sigtimedwait) and end the start when one comes.
+    Host host(std::move(settings), configFile_, log, [stopSignals](int ms) {
+        timespec timeout{ms / 1000, (ms % 1000) * 1000000L};
+        siginfo_t info{};
+        return sigtimedwait(&stopSignals, &info, &timeout) > 0;
     });
-    if (accessLog)
-        metricsPage.add([writer = accessLog.get()](PrometheusText& text) {
-            text.family("berth_access_log_dropped_total", "counter",
-                        "Access log lines dropped because the writer fell behind.");
-            text.sample("berth_access_log_dropped_total")
-                .value(static_cast<std::uint64_t>(writer->dropped()));
-        });
-    pipeline.addHostEndpoint(
-        "/metrics", [&metricsPage] { return Reply::raw(metricsPage.render(), MetricsPage::kContentType); });
-
-    // GET /ready: started plugins, then a ping of every pool (on the pings' own threads), answered on
-    // a worker since it waits for them; refused plugins only make it "degraded".
-    for (const std::string& name : plugins.startedNames())
-        readiness.add({"plugin." + name, true, false, [](int) { return std::string(); }});
-    for (const PluginFailure& failure : plugins.failures())
-        readiness.add(
-            {"refused." + (failure.file.empty() ? failure.plugin : Poco::Path(failure.file).getFileName()),
-             false, false, [reason = failure.describe()](int) { return reason; }});
-    for (ReadinessCheck::Part& part : databases.readinessParts(settings.ready.strict))
-        readiness.add(std::move(part));
-    for (ReadinessCheck::Part& part : caches.readinessParts(settings.ready.strict))
-        readiness.add(std::move(part));
-    pipeline.addBlockingHostEndpoint(
-        "/ready", [&readiness](const Request&) -> Reply { return readiness.check().answer(); });
-
-    RequestObservers observers{&metrics, accessLog.get(), tracing ? &tracing->queue() : nullptr};
-    HttpEngine engine(settings.engine, pipeline, observers, Poco::Logger::get("berth.http"));
-    engineForMetrics = &engine;
     try {
-        engine.start();
-    } catch (const std::system_error& e) {
-        log.fatal(e.what());
-        return EXIT_UNAVAILABLE;
+        host.start();
+    } catch (const HostStartError& e) {
+        return e.exitCode();
     }
-    log.information("berthd %s listening on %s:%d with %z plugin(s), %z refused",
-                    std::string(BERTH_SDK_VERSION), settings.engine.address, engine.boundPort(),
-                    plugins.startedCount(), plugins.failures().size());
     waitForTerminationRequest();
-    log.information("shutting down");
-    if (!engine.stop()) {
-        // A handler is still running plugin code: stopping and unloading the plugins under it
-        // would crash. Keep the access log, skip the plugins' stop(), and end here.
-        if (accessLog) accessLog->stop();
-        if (tracing) tracing->stop();
-        log.error("exiting without stopping the plugins (server.shutdown_timeout = %d s)",
-                  settings.engine.shutdownTimeoutMs / 1000);
-        std::_Exit(EXIT_SOFTWARE);
-    }
-    // Tasks of a gather that timed out may still run plugin code: wait for them before the plugins
-    // are stopped and unloaded.
-    if (!fanout.stopBy(std::chrono::steady_clock::now() +
-                       std::chrono::milliseconds(settings.engine.shutdownTimeoutMs))) {
-        if (accessLog) accessLog->stop();
-        if (tracing) tracing->stop();
-        log.error(
-            "parallel tasks still running after server.shutdown_timeout = %d s; exiting without "
-            "stopping the plugins",
-            settings.engine.shutdownTimeoutMs / 1000);
-        std::_Exit(EXIT_SOFTWARE);
-    }
-    if (accessLog) accessLog->stop();
-    if (tracing) tracing->stop();  // delivers what is queued; spans of the plugins' stop() are not recorded
-    plugins.stopAll();
+    // False: plugin code still runs, so the plugins must not be unloaded under it (logged).
+    if (!host.stop()) std::_Exit(EXIT_SOFTWARE);
     return EXIT_OK;
 }
 

@@ -6,7 +6,8 @@
 
 namespace berth::server {
 
-CacheRegistry::CacheRegistry(const CacheSettings& settings, Poco::Logger& logger) : logger_(logger) {
+CacheRegistry::CacheRegistry(const CacheSettings& settings, Poco::Logger& logger)
+    : logger_(logger), keyPrefix_(settings.keyPrefix) {
     if (settings.configured())
         pool_ = std::make_unique<RedisPool>(settings, logger);
     else
@@ -19,7 +20,7 @@ CacheRegistry::~CacheRegistry() = default;
 Cache& CacheRegistry::forPlugin(const std::string& plugin) {
     std::lock_guard<std::mutex> lock(mutex_);
     std::unique_ptr<HostCache>& cache = caches_[plugin];
-    if (!cache) cache = std::make_unique<HostCache>(plugin, pool_.get());
+    if (!cache) cache = std::make_unique<HostCache>(keyPrefix_, plugin, pool_.get());
     return *cache;
 }
 
@@ -78,7 +79,7 @@ void CacheRegistry::renderMetrics(std::string& out) const {
 }
 
 Cache& CacheRegistry::disabled() {
-    static HostCache none("", nullptr);
+    static HostCache none("", "", nullptr);
     return none;
 }
 

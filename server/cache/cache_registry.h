@@ -26,8 +26,8 @@ class CacheRegistry {
     CacheRegistry(const CacheRegistry&) = delete;
     CacheRegistry& operator=(const CacheRegistry&) = delete;
 
-    /// The plugin's cache, keys namespaced "<plugin>:"; made on first use, valid as long as the
-    /// registry. Thread-safe.
+    /// The plugin's cache, keys namespaced "<key_prefix><plugin>:"; made on first use, valid as long
+    /// as the registry. Thread-safe.
     Cache& forPlugin(const std::string& plugin);
     bool configured() const noexcept { return pool_ != nullptr; }
 
@@ -48,6 +48,7 @@ class CacheRegistry {
     Poco::Logger& logger_;
     std::string notConfigured_;  // why there is no pool, for the start log
     std::string unusable_;       // redis.* set but unusable (an undefined ${...}): /ready says so
+    std::string keyPrefix_;      // redis.key_prefix
     std::unique_ptr<RedisPool> pool_;
     mutable std::mutex mutex_;
     std::map<std::string, std::unique_ptr<HostCache>> caches_;

@@ -1,6 +1,7 @@
 #pragma once
-// The Redis cache of conf/berth.properties: redis.host, .port, .password, .db, .pool_size,
-// .pool_wait_ms, .connect_timeout_ms, .command_timeout_ms.
+// The Redis cache of conf/berth.properties: redis.host, .port, .password, .db, .key_prefix,
+// .pool_size, .pool_wait_ms, .connect_timeout_ms, .command_timeout_ms, .backoff_initial_ms,
+// .backoff_max_ms.
 // Read and checked here; the keys are documented in conf/berth.properties.
 
 #include <string>
@@ -17,10 +18,15 @@ struct CacheSettings {
     int port = 6379;
     std::string password;  // empty: no AUTH
     int db = 0;            // SELECT, when not 0
+    /// Put before every plugin's "<plugin>:" namespace: "<key_prefix><plugin>:<key>" (deployments
+    /// sharing one Redis database; the test kit's fresh prefix per test). Empty by default.
+    std::string keyPrefix;
     int poolSize = 16;
     int poolWaitMs = 200;
     int connectTimeoutMs = 500;
     int commandTimeoutMs = 500;
+    int backoffInitialMs = 250;  // the breaker: no call tries Redis for this long after a failure,
+    int backoffMaxMs = 2000;     // doubled per failed probe up to this
     /// Non-empty when Redis cannot be used as configured (a ${system.env.X} that is not defined):
     /// berthd still starts, warns, and the cache misses and skips.
     std::string unusable;

@@ -69,49 +69,6 @@ void check(const CacheCommand& c) {
         throw std::invalid_argument(what + "negative TTL");
 }
 
-Poco::Redis::Array toRedis(const CacheCommand& c, const std::string& prefix) {
-    Poco::Redis::Array a;
-    std::string key = prefix + c.key;
-    switch (c.op) {
-        case Op::Get:
-            a << "GET" << key;
-            break;
-        case Op::Set:
-            a << "SET" << key << c.value;
-            if (c.number > 0) a << "EX" << std::to_string(c.number);
-            break;
-        case Op::Del:
-            a << "DEL" << key;
-            break;
-        case Op::Exists:
-            a << "EXISTS" << key;
-            break;
-        case Op::Expire:
-            a << "EXPIRE" << key << std::to_string(c.number);
-            break;
-        case Op::Incr:
-            a << "INCRBY" << key << std::to_string(c.number);
-            break;
-        case Op::HGet:
-            a << "HGET" << key << c.field;
-            break;
-        case Op::HSet:
-            a << "HSET" << key << c.field << c.value;
-            break;
-        case Op::HDel:
-            a << "HDEL" << key << c.field;
-            break;
-        case Op::HGetAll:
-            a << "HGETALL" << key;
-            break;
-        case Op::MGet:
-            a << "MGET";
-            for (const std::string& each : c.keys) a << prefix + each;
-            break;
-    }
-    return a;
-}
-
 std::optional<std::string> bulk(const Poco::Redis::RedisType::Ptr& reply) {
     auto* b = dynamic_cast<const Poco::Redis::Type<Poco::Redis::BulkString>*>(reply.get());
     if (b == nullptr || b->value().isNull()) return std::nullopt;
@@ -168,8 +125,51 @@ bool fill(const CacheCommand& c, const Poco::Redis::RedisType::Ptr& reply, Cache
 
 }  // namespace
 
-HostCache::HostCache(std::string plugin, RedisPool* pool)
-    : prefix_(plugin + ":"),
+Poco::Redis::Array redisCommand(const CacheCommand& c, const std::string& prefix) {
+    Poco::Redis::Array a;
+    std::string key = prefix + c.key;
+    switch (c.op) {
+        case Op::Get:
+            a << "GET" << key;
+            break;
+        case Op::Set:
+            a << "SET" << key << c.value;
+            if (c.number > 0) a << "EX" << std::to_string(c.number);
+            break;
+        case Op::Del:
+            a << "DEL" << key;
+            break;
+        case Op::Exists:
+            a << "EXISTS" << key;
+            break;
+        case Op::Expire:
+            a << "EXPIRE" << key << std::to_string(c.number);
+            break;
+        case Op::Incr:
+            a << "INCRBY" << key << std::to_string(c.number);
+            break;
+        case Op::HGet:
+            a << "HGET" << key << c.field;
+            break;
+        case Op::HSet:
+            a << "HSET" << key << c.field << c.value;
+            break;
+        case Op::HDel:
+            a << "HDEL" << key << c.field;
+            break;
+        case Op::HGetAll:
+            a << "HGETALL" << key;
+            break;
+        case Op::MGet:
+            a << "MGET";
+            for (const std::string& each : c.keys) a << prefix + each;
+            break;
+    }
+    return a;
+}
+
+HostCache::HostCache(const std::string& keyPrefix, const std::string& plugin, RedisPool* pool)
+    : prefix_(keyPrefix + plugin + ":"),
       pool_(pool),
       logger_(Poco::Logger::get(plugin.empty() ? std::string("berth.cache") : "berth." + plugin)) {}
 
@@ -185,7 +185,7 @@ std::vector<CacheResult> HostCache::execute(const std::vector<CacheCommand>& com
     redis.reserve(commands.size());
     bool retryable = true;
     for (const CacheCommand& c : commands) {
-        redis.push_back(toRedis(c, prefix_));
+        redis.push_back(redisCommand(c, prefix_));
         if (c.op == Op::Incr) retryable = false;
     }
     // One span per round trip (a pipeline's commands share it), named by the command or

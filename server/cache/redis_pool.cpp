@@ -2,14 +2,13 @@
 
 #include <Poco/Exception.h>
 #include <Poco/Logger.h>
+#include <Poco/Redis/Exception.h>
 #include <Poco/Timespan.h>
 #include <algorithm>
 
 namespace berth::server {
 namespace {
 
-constexpr int kFirstBackoffMs = 250;
-constexpr int kMaxBackoffMs = 2000;
 constexpr auto kWarnEvery = std::chrono::seconds(10);
 
 Poco::Timespan milliseconds(int ms) {
@@ -17,10 +16,10 @@ Poco::Timespan milliseconds(int ms) {
 }
 
 // Throws when Redis answered `command` with an error (AUTH, SELECT at connect).
-void expectOk(Poco::Redis::Client& client, const Poco::Redis::Array& command, const char* what) {
-    Poco::Redis::RedisType::Ptr reply = client.sendCommand(command);
+void expectOk(RedisClient& client, const Poco::Redis::Array& command, const char* what) {
+    Poco::Redis::RedisType::Ptr reply = client.send({command}).front();
     if (reply->isError())
-        throw Poco::Exception(std::string(what) + " refused: " + reply->toString().substr(1));
+        throw Poco::Redis::RedisException(std::string(what) + " refused: " + reply->toString().substr(1));
 }
 
 }  // namespace
@@ -33,9 +32,9 @@ RedisPool::RedisPool(CacheSettings settings, Poco::Logger& logger)
 RedisPool::~RedisPool() = default;
 
 void RedisPool::connect(RedisConnection& c) {
-    if (c.client.isConnected()) c.client.disconnect();
-    c.client.connect(settings_.host, settings_.port, milliseconds(settings_.connectTimeoutMs));
-    c.client.setReceiveTimeout(milliseconds(settings_.commandTimeoutMs));
+    // AUTH and SELECT are commands like any other: command_timeout_ms, not connect_timeout_ms.
+    c.client.connect(settings_.host, settings_.port, milliseconds(settings_.connectTimeoutMs),
+                     milliseconds(settings_.commandTimeoutMs));
     // Poco 1.11 has no Command::auth/select: plain arrays.
     if (!settings_.password.empty()) {
         Poco::Redis::Array auth;
@@ -64,13 +63,13 @@ std::optional<RedisPool::Replies> RedisPool::skip() {
     return std::nullopt;
 }
 
-bool RedisPool::admit() {
-    if (!down_.load(std::memory_order_relaxed)) return true;
+RedisPool::Admission RedisPool::admit() {
+    if (!down_.load(std::memory_order_relaxed)) return Admission::Closed;
     std::lock_guard<std::mutex> lock(stateMutex_);
-    if (!down_) return true;
-    if (probing_ || Clock::now() < downUntil_) return false;
+    if (!down_) return Admission::Closed;
+    if (probing_ || Clock::now() < downUntil_) return Admission::Refused;
     probing_ = true;  // this call is the probe; the others keep skipping until it is done
-    return true;
+    return Admission::Probe;
 }
 
 void RedisPool::markUp() {
@@ -84,12 +83,17 @@ void RedisPool::markUp() {
                         settings_.describe(), std::to_string(skipped_.load()));
 }
 
-void RedisPool::markDown(const std::string& reason) {
+void RedisPool::markDown(const std::string& reason, bool probe) {
     std::lock_guard<std::mutex> lock(stateMutex_);
-    probing_ = false;
-    backoffMs_ = backoffMs_ == 0 ? kFirstBackoffMs : std::min(backoffMs_ * 2, kMaxBackoffMs);
-    downUntil_ = Clock::now() + std::chrono::milliseconds(backoffMs_);
     lastFailure_ = reason;
+    if (down_ && !probe) return;  // a call under way when the breaker opened: the same outage
+    if (down_) {
+        probing_ = false;
+        backoffMs_ = std::min(backoffMs_ * 2, settings_.backoffMaxMs);
+    } else {
+        backoffMs_ = settings_.backoffInitialMs;
+    }
+    downUntil_ = Clock::now() + std::chrono::milliseconds(backoffMs_);
     if (!down_) {
         down_ = true;
         lastWarning_ = Clock::now();
@@ -100,6 +104,12 @@ void RedisPool::markDown(const std::string& reason) {
     }
 }
 
+void RedisPool::endProbe(bool probe) {
+    if (!probe) return;
+    std::lock_guard<std::mutex> lock(stateMutex_);
+    probing_ = false;
+}
+
 void RedisPool::release(RedisConnection* c) {
     inUse_.fetch_sub(1, std::memory_order_relaxed);
     pool_.returnObject(c);  // destroyed there when broken or disconnected
@@ -107,12 +117,13 @@ void RedisPool::release(RedisConnection* c) {
 
 std::optional<RedisPool::Replies> RedisPool::run(const std::vector<Poco::Redis::Array>& commands,
                                                  bool retryable) {
-    if (!admit()) return skip();
-    return send(commands, retryable, true);
+    Admission admission = admit();
+    if (admission == Admission::Refused) return skip();
+    return send(commands, retryable, true, admission == Admission::Probe);
 }
 
 std::optional<RedisPool::Replies> RedisPool::send(const std::vector<Poco::Redis::Array>& commands,
-                                                  bool retryable, bool countSkips) {
+                                                  bool retryable, bool countSkips, bool probe) {
     for (int attempt = 0;; ++attempt) {
         RedisConnection* c = nullptr;
         try {
@@ -121,10 +132,7 @@ std::optional<RedisPool::Replies> RedisPool::send(const std::vector<Poco::Redis:
         }
         if (c == nullptr) {
             poolTimeouts_.fetch_add(1, std::memory_order_relaxed);
-            {
-                std::lock_guard<std::mutex> lock(stateMutex_);
-                probing_ = false;
-            }
+            endProbe(probe);
             return countSkips ? skip() : std::nullopt;
         }
         inUse_.fetch_add(1, std::memory_order_relaxed);
@@ -138,18 +146,12 @@ std::optional<RedisPool::Replies> RedisPool::send(const std::vector<Poco::Redis:
                 release(c);
                 connectFailures_.fetch_add(1, std::memory_order_relaxed);
                 const auto* poco = dynamic_cast<const Poco::Exception*>(&e);
-                markDown(poco != nullptr ? poco->displayText() : std::string(e.what()));
+                markDown(poco != nullptr ? poco->displayText() : std::string(e.what()), probe);
                 return countSkips ? skip() : std::nullopt;
             }
         }
         try {
-            Replies replies;
-            if (commands.size() == 1) {
-                replies.push_back(c->client.sendCommand(commands[0]));
-            } else {
-                Poco::Redis::Array all = c->client.sendCommands(commands);
-                replies.assign(all.begin(), all.end());
-            }
+            Replies replies = c->client.send(commands);
             release(c);
             markUp();
             return replies;
@@ -164,21 +166,21 @@ std::optional<RedisPool::Replies> RedisPool::send(const std::vector<Poco::Redis:
                 // A client that idled in the pool died (Redis restarted): so did its idle peers.
                 generation_.fetch_add(1);
                 if (retryable && attempt == 0) continue;
-                std::lock_guard<std::mutex> lock(stateMutex_);
-                probing_ = false;
+                endProbe(probe);
                 return std::nullopt;  // counted as a failure; the next call connects afresh
             }
-            markDown(reason);
+            markDown(reason, probe);
             return countSkips ? skip() : std::nullopt;
         }
     }
 }
 
 void RedisPool::probe() {
-    Poco::Redis::Array ping;
-    ping << "PING";
-    if (run({ping}, true))
+    std::string why = ping();
+    if (why.empty())
         logger_.information("Redis %s answers (pool of %d)", settings_.describe(), settings_.poolSize);
+    else if (available())  // markDown() has not said it
+        logger_.warning("Redis %s at start: %s", settings_.describe(), why);
 }
 
 std::string RedisPool::ping() {
@@ -186,10 +188,11 @@ std::string RedisPool::ping() {
     // the "calls skipped" warning). While the breaker is open it answers why at once, unless it is the
     // breaker's due probe: then it tries, so that /ready alone finds Redis back.
     std::optional<Replies> replies;
-    if (admit()) {
+    Admission admission = admit();
+    if (admission != Admission::Refused) {
         Poco::Redis::Array ping;
         ping << "PING";
-        replies = send({ping}, true, false);
+        replies = send({ping}, true, false, admission == Admission::Probe);
     }
     if (replies && !replies->empty() && !replies->front()->isError()) return "";
     if (replies && !replies->empty()) return "PING refused: " + replies->front()->toString().substr(1);

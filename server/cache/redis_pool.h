@@ -5,15 +5,18 @@
 // mishandles exhaustion (../shared/POCO-NOTES.md). Ours hands out unconnected clients, so that the
 // connect (with connect_timeout_ms, AUTH, SELECT) happens outside ObjectPool's mutex, and
 // validates isConnected() and a "broken" mark on return: a client that saw any I/O error or
-// timeout is destroyed, never reused (after a receive timeout Poco's client is unusable).
+// timeout is destroyed, never reused. The clients are ours too (RedisClient: Poco's has no send
+// timeout).
 //
 // A circuit breaker keeps an outage cheap: after a failed connect or command, calls are answered
-// at once without Redis for 250 ms, doubling up to 2 s, one probe at a time; a success closes it.
-// The first failure is a warning, then at most one every 10 s with the number of skipped calls.
+// at once without Redis for redis.backoff_initial_ms (250 ms), then one call at a time probes
+// Redis; each failed probe doubles the wait, up to redis.backoff_max_ms (2 s); a success closes it.
+// Calls that were already under way when the breaker opened and fail too belong to the same
+// outage: they neither lengthen the wait nor end a probe. The first failure is a warning, then at
+// most one every 10 s with the number of skipped calls.
 
 #include <Poco/ObjectPool.h>
 #include <Poco/Redis/Array.h>
-#include <Poco/Redis/Client.h>
 #include <Poco/Redis/Type.h>
 
 #include <atomic>
@@ -25,6 +28,7 @@
 #include <vector>
 
 #include "cache_settings.h"
+#include "redis_client.h"
 
 namespace Poco {
 class Logger;
@@ -49,7 +53,7 @@ struct CacheStats {
 };
 
 struct RedisConnection {
-    Poco::Redis::Client client;
+    RedisClient client;
     std::uint64_t generation = 0;  // the pool's generation when it connected
     bool broken = false;           // saw an I/O error or a timeout: destroy on return
 };
@@ -80,7 +84,8 @@ class RedisPool {
 
     /// False while the breaker is open.
     bool available() const noexcept { return !down_.load(std::memory_order_relaxed); }
-    /// One PING at start; logs the outcome (a warning when Redis does not answer).
+    /// One PING at start, as ping() (not a cache call, so not counted as skipped); logs the outcome
+    /// (a warning when Redis does not answer or refuses it).
     void probe();
     /// For /ready: one PING through the pool (and its breaker), never counted as a skipped call; ""
     /// when Redis answered, else why not (at once while the breaker is open).
@@ -92,14 +97,21 @@ class RedisPool {
   private:
     using Clock = std::chrono::steady_clock;
 
+    // Whether a call may try Redis: always while the breaker is closed; while it is open, one call
+    // (the probe) once the wait is over.
+    enum class Admission { Refused, Closed, Probe };
+
     void connect(RedisConnection& c);
-    bool admit();
+    Admission admit();
     // run() once admitted. `countSkips`: a call answered without Redis counts as skipped (false for
-    // ping(), which is not a cache call).
+    // ping(), which is not a cache call). `probe`: this call is the breaker's probe.
     std::optional<Replies> send(const std::vector<Poco::Redis::Array>& commands, bool retryable,
-                                bool countSkips);
+                                bool countSkips, bool probe);
     void markUp();
-    void markDown(const std::string& reason);
+    void markDown(const std::string& reason, bool probe);
+    // A probe that ended without telling whether Redis is up (no free client; an idle client had
+    // died): the next call may probe.
+    void endProbe(bool probe);
     void release(RedisConnection* c);
     std::optional<Replies> skip();
 

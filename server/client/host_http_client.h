@@ -27,7 +27,8 @@ class HostHttpClient : public HttpClient {
     ~HostHttpClient() override;
 
     const std::string& service() const noexcept override { return settings_.name; }
-    HttpResponse send(const HttpCall& call) override;
+    // Qualified: server/http/http_response.h has a berth::server::HttpResponse of its own.
+    berth::HttpResponse send(const HttpCall& call) override;
 
     const ClientSettings& settings() const noexcept { return settings_; }
     SessionPool::Stats poolStats() const { return pool_.stats(); }

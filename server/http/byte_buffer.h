@@ -49,6 +49,8 @@ class ByteBuffer {
     const char* data() const noexcept { return data_ + begin_; }
     std::size_t size() const noexcept { return end_ - begin_; }
     std::size_t capacity() const noexcept { return capacity_; }
+    /// Bytes that can be written at the end (prepare()) without growing or moving.
+    std::size_t spare() const noexcept { return capacity_ - end_; }
     bool empty() const noexcept { return end_ == begin_; }
     void clear() noexcept { begin_ = end_ = 0; }
 

@@ -390,6 +390,9 @@ void Connection::checkTimeouts(std::int64_t now) {
                 HostRequest request;
                 HttpResponse response;
                 request.addHeader("X-Request-Id", requestId_);  // the same id the client got or sent
+                // Its trace too (decided before the handoff; the worker only reads it): the 504
+                // names the trace the handler's spans are in.
+                request.trace() = request_.trace();
                 loop_.pipeline().reject(
                     request, 504, messageFor(504),
                     "the handler did not finish within " + std::to_string(s.handlerTimeoutMs / 1000) + " s",

@@ -20,7 +20,7 @@ void writeSuccessEnvelope(std::string& out, const Json& data) {
 }
 
 void writeErrorEnvelope(std::string& out, int code, std::string_view message, const Json& error,
-                        std::string_view requestId) {
+                        std::string_view requestId, std::string_view traceId) {
     char number[16];
     auto end = std::to_chars(number, number + sizeof number, code).ptr;
     out += R"({"status":false,"code":)";
@@ -31,6 +31,10 @@ void writeErrorEnvelope(std::string& out, int code, std::string_view message, co
     error.dumpTo(out);
     out += R"(,"request_id":)";
     appendJsonString(out, requestId);
+    if (!traceId.empty()) {
+        out += R"(,"trace_id":)";
+        appendJsonString(out, traceId);
+    }
     out.push_back('}');
 }
 

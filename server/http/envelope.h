@@ -13,8 +13,9 @@ namespace berth::server {
 /// {"status":true,"code":0,"message":"ok","data":…}
 void writeSuccessEnvelope(std::string& out, const Json& data);
 
-/// {"status":false,"code":…,"message":…,"error":…,"request_id":…}
+/// {"status":false,"code":…,"message":…,"error":…,"request_id":…}, and ,"trace_id":… before the
+/// closing brace when `traceId` is not empty (a traced request).
 void writeErrorEnvelope(std::string& out, int code, std::string_view message, const Json& error,
-                        std::string_view requestId);
+                        std::string_view requestId, std::string_view traceId = {});
 
 }  // namespace berth::server

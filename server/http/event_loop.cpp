@@ -261,6 +261,13 @@ void EventLoop::acceptAll() {
         int fd = ::accept4(listenFd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED) continue;
+            if (errno == EINVAL) {
+                // The engine is stopping and has shut the listening socket down, which leaves it
+                // readable for good: without this, the loop spins on it until its own wake-up.
+                epoll_ctl(epollFd_, EPOLL_CTL_DEL, listenFd_, nullptr);
+                accepting_ = false;
+                return;
+            }
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
                 // The listening socket stays readable: stop watching it until the next sweep
                 // instead of spinning on accept().

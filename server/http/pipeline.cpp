@@ -2,6 +2,8 @@
 
 #include <Poco/Logger.h>
 
+#include <optional>
+
 #include "berth/error.h"
 #include "db/scope_end_failure.h"
 #include "envelope.h"
@@ -9,6 +11,7 @@
 #include "request_id.h"
 #include "trace/current_span.h"
 #include "trace/request_tracer.h"
+#include "trace/trace_state.h"
 
 namespace berth::server {
 namespace {
@@ -91,7 +94,12 @@ void HttpPipeline::fail(const HostRequest& request, int status, int code, std::s
     response.status = status;
     response.contentType = "application/json";
     response.body.clear();
-    writeErrorEnvelope(response.body, code, message, error, request.requestId());
+    // A traced request's error names its trace — the id of its spans and log lines — so that the
+    // caller can find it from the answer. The request id itself when it is the trace id.
+    const RequestTrace& trace = request.trace();
+    std::string_view traceId;
+    if (trace.active) traceId = trace.traceIsRequestId ? request.requestId() : trace.traceIdText();
+    writeErrorEnvelope(response.body, code, message, error, request.requestId(), traceId);
 }
 
 void HttpPipeline::applyCors(const HostRequest& request, HttpResponse& response) const {
@@ -208,7 +216,10 @@ void HttpPipeline::run(const Route& route, HostRequest& request, HttpResponse& r
     // become its children, and log lines name it (after the log scope, which clears trace ids).
     const RequestTrace& trace = request.trace();
     CurrentSpanScope span(trace.active ? &trace.context : nullptr, trace.traceIdText(), trace.spanIdText());
+    std::optional<RequestTraceState> traceState;  // only a traceparent caller's tracestate goes on
     try {
+        if (trace.active && !request.traceHeaders().traceparent.empty())
+            traceState.emplace(request.traceHeaders(), request.headers());
         takeScopeEndFailure();  // a stale one from elsewhere on this thread
         Reply reply = route.handler(request);
         // A DbTransaction whose commit at the end of its scope failed: the reply is not true.

@@ -4,27 +4,18 @@
 #include <sched.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cstring>
-#include <ctime>
 #include <string_view>
 
 #include "../http/byte_buffer.h"
-#include "berth/json.h"
-#include "berth/request.h"
-#include "json_escape.h"
-#include "json_text.h"
+#include "access_line.h"
 #include "spin_lock.h"
 
 namespace berth::server {
 namespace {
 
-using internal::maxEscapedLength;
-using internal::writeJsonString;
-using json_text::writeLiteral;
-using json_text::writeNumber;
-using json_text::writeQuoted;
-using json_text::writeThreeDigits;
+using access_line::kSameAsRequestId;
+using access_line::StoredRecord;
 
 constexpr std::size_t kMaxPendingBytes = 8 * 1024 * 1024;
 // Short enough that each batch is formatted in well under a millisecond at 100k+ requests/s: a
@@ -41,67 +32,6 @@ constexpr std::size_t kInitialLinesBytes = 1024 * 1024;
 // burst does not pin its memory for good.
 constexpr std::size_t kKeptCapacity = 4 * 1024 * 1024;
 
-// The fixed part of a record as stored; the request id, path, trace id and span bytes follow it.
-struct StoredRecord {
-    std::int64_t unixMs;
-    std::uint32_t durationUs;
-    std::uint32_t bytes;
-    const char* plugin;
-    const char* route;
-    std::uint16_t status;
-    std::uint8_t method;
-    std::uint8_t requestIdLength;
-    std::uint16_t pathLength;    // capped at 65535, so the trace id's length fits in the same 8 bytes
-    std::uint8_t traceIdLength;  // kSameAsRequestId: the request id is the trace id
-    std::uint8_t spanLength;     // AccessRecord::span, for the SpanListener
-};
-
-// A record's traceIdLength when AccessRecord::traceId is requestId itself.
-constexpr std::uint8_t kSameAsRequestId = 0xff;
-
-// Room a line needs besides its path, request id, route and plugin: field names, timestamp,
-// method and numbers (~150 bytes), plus the slack of the fixed-size copies below, which may
-// store a few bytes past what they keep.
-constexpr std::size_t kFixedRoom = 256;
-
-// Microseconds as milliseconds with three decimals, without printf.
-char* writeMilliseconds(char* out, std::uint32_t microseconds) {
-    out = writeNumber(out, microseconds / 1000);
-    *out++ = '.';
-    return writeThreeDigits(out, microseconds % 1000);
-}
-
-// The escaped, quoted text of one route or plugin string. Most fit `inlineText` and are copied
-// with one fixed-size memcpy (a few moves, no call, no length-dependent branches).
-struct EscapedText {
-    static constexpr std::size_t kInline = 64;
-
-    const char* key = nullptr;
-    std::size_t length = 0;
-    char inlineText[kInline] = {};
-    std::string heapText;  // when longer than kInline
-
-    std::size_t room() const noexcept { return std::max(length, kInline); }
-    char* write(char* out) const noexcept {
-        if (length <= kInline)
-            std::memcpy(out, inlineText, kInline);
-        else
-            std::memcpy(out, heapText.data(), length);
-        return out + length;
-    }
-    void assign(const char* text) {
-        std::string_view view(text);
-        heapText.resize(maxEscapedLength(view.size()));
-        length = static_cast<std::size_t>(writeJsonString(heapText.data(), view) - heapText.data());
-        heapText.resize(length);
-        if (length <= kInline) {
-            std::memcpy(inlineText, heapText.data(), length);
-            std::string().swap(heapText);
-        }
-        key = text;
-    }
-};
-
 // Room for `length` bytes in the empty `buffer`: a new allocation when it lacks the room (growing
 // would copy its dead bytes), and a fresh smaller one when it has grown past kKeptCapacity and
 // `length` is under a quarter of it.
@@ -112,28 +42,6 @@ void prepareEmpty(ByteBuffer& buffer, std::size_t length) {
     fresh.prepare(length);
     buffer.swap(fresh);
 }
-
-// Route and plugin strings are few and live as long as the route table, so each pointer is
-// escaped once: a direct-mapped table keyed by the pointer itself (no hashing of the text).
-// A miss just escapes again into the slot, so any number of distinct strings stays correct.
-class EscapeCache {
-  public:
-    /// The escaped text of `text`. It stays valid until the next call, except that a call with
-    /// `keep` (an earlier result still in use) never overwrites it.
-    const EscapedText& get(const char* text, const EscapedText* keep) {
-        auto bits = reinterpret_cast<std::uintptr_t>(text);
-        EscapedText& slot = slots_[((bits >> 3) ^ (bits >> 9)) % kSlots];
-        if (slot.key == text) return slot;
-        EscapedText& into = &slot == keep ? spare_ : slot;
-        if (into.key != text) into.assign(text);
-        return into;
-    }
-
-  private:
-    static constexpr std::size_t kSlots = 64;
-    EscapedText slots_[kSlots];
-    EscapedText spare_;  // for a plugin whose slot holds the same line's route
-};
 
 }  // namespace
 
@@ -151,130 +59,11 @@ class alignas(64) AccessLog::Shard {  // its own cache line: loops do not share 
 // it): buffers and caches kept from one flush to the next.
 class AccessLog::Writer {
   public:
-    Writer() {
-        for (unsigned m = 0; m < 256; ++m) {
-            std::string text =
-                std::string("\",\"method\":\"") + methodName(static_cast<Method>(m)) + "\",\"path\":";
-            methods_[m].length = static_cast<std::uint8_t>(text.size());
-            std::memcpy(methods_[m].text, text.data(), text.size());
-        }
-    }
-
-    /// Appends the records in `batch` to `lines` as JSON lines, each ending in '\n', and gives
-    /// their spans to `spans` (when not null).
-    void format(const ByteBuffer& batch, SpanListener* spans);
-
     std::vector<Shard*> shards;  // the list of one flush
-    ByteBuffer lines;            // one flush's lines, written with one write()
+    access_line::LineWriter lineWriter;
+    ByteBuffer lines;  // one flush's lines, written with one write()
     std::size_t lastLines = kInitialLinesBytes;
-
-  private:
-    char* writeTimestamp(char* out, std::int64_t unixMs);
-
-    struct MethodText {
-        char text[32];  // `","method":"GET","path":`, copied whole
-        std::uint8_t length;
-    };
-    MethodText methods_[256] = {};  // by the stored byte: methodName() of any value
-    EscapeCache escaped_;
-    // Records of a batch mostly share their second: `{"timestamp":"YYYY-MM-DDTHH:MM:SS.` is made
-    // once a second, and a record of that second needs a subtraction, not a division.
-    std::int64_t secondStartMs_ = 0;
-    bool haveSecond_ = false;
-    char timestampPrefix_[34] = {};
 };
-
-// `{"timestamp":"2026-11-25T13:42:41.415Z`
-char* AccessLog::Writer::writeTimestamp(char* out, std::int64_t unixMs) {
-    auto intoSecond = static_cast<std::uint64_t>(unixMs) - static_cast<std::uint64_t>(secondStartMs_);
-    if (intoSecond >= 1000 || !haveSecond_) {
-        std::int64_t second = unixMs / 1000 - (unixMs % 1000 < 0 ? 1 : 0);  // floor, also before 1970
-        secondStartMs_ = second * 1000;
-        intoSecond = static_cast<std::uint64_t>(unixMs - secondStartMs_);
-        haveSecond_ = true;
-        std::time_t seconds = static_cast<std::time_t>(second);
-        std::tm utc;
-        gmtime_r(&seconds, &utc);
-        char text[24];
-        std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
-        writeLiteral(timestampPrefix_, "{\"timestamp\":\"");
-        std::memcpy(timestampPrefix_ + 14, text, 19);
-        timestampPrefix_[33] = '.';
-    }
-    std::memcpy(out, timestampPrefix_, sizeof timestampPrefix_);
-    out = writeThreeDigits(out + sizeof timestampPrefix_, static_cast<unsigned>(intoSecond));
-    *out++ = 'Z';
-    return out;
-}
-
-void AccessLog::Writer::format(const ByteBuffer& batch, SpanListener* spans) {
-    const char* at = batch.data();
-    const char* const end = at + batch.size();
-    while (static_cast<std::size_t>(end - at) >= sizeof(StoredRecord)) {
-        StoredRecord r;
-        std::memcpy(&r, at, sizeof r);
-        at += sizeof r;
-        std::string_view requestId(at, r.requestIdLength);
-        at += r.requestIdLength;
-        std::string_view path(at, r.pathLength);
-        at += r.pathLength;
-        const bool traceIsRequestId = r.traceIdLength == kSameAsRequestId;
-        std::string_view traceId = traceIsRequestId ? requestId : std::string_view(at, r.traceIdLength);
-        if (!traceIsRequestId) at += r.traceIdLength;
-        std::string_view span(at, r.spanLength);
-        at += r.spanLength;
-        const EscapedText& route = escaped_.get(r.route, nullptr);
-        const EscapedText& plugin = escaped_.get(r.plugin, &route);
-        // Room for the whole line once (no zero-fill, and kept from flush to flush), then plain
-        // pointer writes.
-        char* const start =
-            lines.prepare(kFixedRoom + maxEscapedLength(path.size()) + maxEscapedLength(requestId.size()) +
-                          maxEscapedLength(traceId.size()) + route.room() + plugin.room());
-        // kFixedRoom covers the 8 bytes writeQuoted may store past both.
-        char* out = writeTimestamp(start, r.unixMs);
-        const MethodText& method = methods_[r.method];
-        std::memcpy(out, method.text, sizeof method.text);
-        out += method.length;
-        char* const quotedPath = out;
-        out = writeQuoted(out, path);  // client input: escaped whenever it needs it
-        const std::size_t quotedPathLength = static_cast<std::size_t>(out - quotedPath);
-        out = writeLiteral(out, ",\"route\":");
-        out = route.write(out);
-        out = writeLiteral(out, ",\"plugin\":");
-        out = plugin.write(out);
-        out = writeLiteral(out, ",\"status\":");
-        out =
-            r.status >= 100 && r.status <= 999 ? writeThreeDigits(out, r.status) : writeNumber(out, r.status);
-        out = writeLiteral(out, ",\"bytes\":");
-        out = writeNumber(out, r.bytes);
-        out = writeLiteral(out, ",\"duration_ms\":");
-        out = writeMilliseconds(out, r.durationUs);
-        out = writeLiteral(out, ",\"request_id\":");
-        char* const quotedRequestId = out;
-        out = writeQuoted(out, requestId);
-        if (traceIsRequestId) {  // the same quoted text again
-            const std::size_t length = static_cast<std::size_t>(out - quotedRequestId);
-            out = writeLiteral(out, ",\"trace_id\":");
-            copyBytes(out, quotedRequestId, length);
-            out += length;
-        } else if (!traceId.empty()) {
-            out = writeLiteral(out, ",\"trace_id\":");
-            out = writeQuoted(out, traceId);
-        }
-        out = writeLiteral(out, "}\n");
-        lines.commit(static_cast<std::size_t>(out - start));
-        if (!span.empty() && spans != nullptr) {
-            RecordView view;
-            view.path = path;
-            view.quotedPath = {quotedPath, quotedPathLength};
-            view.traceId = traceId;
-            view.durationUs = r.durationUs;
-            view.status = r.status;
-            view.method = r.method;
-            spans->onSpan(span, view);
-        }
-    }
-}
 
 AccessLog::AccessLog(const std::string& path, std::size_t rotateBytes, int keep)
     : file_(std::make_unique<RotatingFile>(path, rotateBytes, keep)),
@@ -315,7 +104,7 @@ void AccessLog::record(Shard* shard, const AccessRecord& record) noexcept {
         dropped_.fetch_add(1, std::memory_order_relaxed);
         return;
     }
-    // One room check (the writer hands back buffers already big enough), then three copies.
+    // One room check (the writer hands back buffers already big enough), then a few copies.
     char* out;
     try {
         out = shard->pending.prepare(length);
@@ -334,9 +123,14 @@ void AccessLog::record(Shard* shard, const AccessRecord& record) noexcept {
     out += stored.requestIdLength;
     copyBytes(out, record.path.data(), stored.pathLength);
     out += stored.pathLength;
-    copyBytes(out, record.traceId.data(), traceIdBytes);
-    out += traceIdBytes;
-    copyBytes(out, record.span.data(), stored.spanLength);
+    if (traceIdBytes != 0) {  // mostly none: no trace, or the request id is the trace id
+        copyBytes(out, record.traceId.data(), traceIdBytes);
+        out += traceIdBytes;
+    }
+    if (stored.spanLength == AccessRecord::kSpanBytes)  // the tracer's: one fixed-size copy
+        std::memcpy(out, record.span.data(), AccessRecord::kSpanBytes);
+    else if (stored.spanLength != 0)
+        copyBytes(out, record.span.data(), stored.spanLength);
     shard->pending.commit(length);
 }
 
@@ -397,7 +191,10 @@ void AccessLog::flushShards() {
     prepareEmpty(lines, std::max(records * 3, writer.lastLines));
     SpanListener* spans = spanListener_.load();
     for (Shard* shard : writer.shards) {
-        writer.format(shard->spare, spans);
+        if (spans != nullptr)
+            spans->writeLines(shard->spare, writer.lineWriter, lines);
+        else
+            writer.lineWriter.writeAll(shard->spare, lines, [](std::string_view, const RecordView&) {});
         shard->spare.clear();
     }
     if (spans != nullptr) spans->onFlushEnd();

@@ -14,9 +14,15 @@
 #include <thread>
 #include <vector>
 
+#include "request_fields.h"
 #include "rotating_file.h"
 
 namespace berth::server {
+
+class ByteBuffer;
+namespace access_line {
+class LineWriter;
+}
 
 struct AccessRecord {
     std::int64_t unixMs = 0;
@@ -42,6 +48,8 @@ struct AccessRecord {
     /// The tracer's record of the request's server span (trace/span_record.h) when it was
     /// sampled, else empty: copied with the record and given to the SpanListener. At most 255 bytes.
     std::string_view span;
+    /// The size of that record (ServerSpan), which is copied with fixed-size moves.
+    static constexpr std::size_t kSpanBytes = 48;
 };
 
 class AccessLog {
@@ -59,22 +67,19 @@ class AccessLog {
     /// Copies the record into the shard; drops it (and counts the drop) when the writer is behind.
     void record(Shard* shard, const AccessRecord& record) noexcept;
 
-    /// Gets the records' `span` bytes on the writer thread, each after its line: so the tracer's
+    /// Gets the records' `span` bytes on the writer thread, each with its line: so the tracer's
     /// server spans ride on the access log (one record, one copy, one lock per request) instead of
     /// a queue of their own. A record the access log drops takes its span with it.
     /// What the record said, as the writer passes it on with the span (views valid for the call).
-    struct RecordView {
-        std::string_view path;
-        std::string_view quotedPath;  ///< the path as the line has it: quoted and escaped
-        std::string_view traceId;
-        std::uint32_t durationUs = 0;
-        std::uint16_t status = 0;
-        std::uint8_t method = 0;
-    };
+    using RecordView = RequestFields;
     class SpanListener {
       public:
         virtual ~SpanListener() = default;
-        virtual void onSpan(std::string_view span, const RecordView& record) noexcept = 0;
+        /// Appends the lines of the records in `batch` to `lines` with `writer`, as its writeAll()
+        /// does, writing each record's span as its line is written: one pass over the records,
+        /// with the span's writer inlined in it.
+        virtual void writeLines(const ByteBuffer& batch, access_line::LineWriter& writer,
+                                ByteBuffer& lines) = 0;
         /// After each flush's records: hand the spans on.
         virtual void onFlushEnd() noexcept = 0;
     };

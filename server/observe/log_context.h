@@ -28,14 +28,22 @@ struct LogContext {
     const char* plugin = nullptr;
     /// Empty outside a request; the request's own storage, valid while its scope lives.
     std::string_view requestId;
-    /// Copied, not viewed: a span may end before the log line that follows it.
+    /// Copied (setLogTraceIds), as a span may end before the log line that follows it; or, for
+    /// ids that outlive their being current (a request's own, setLogTraceIdViews), viewed where
+    /// they are: `traceIdText`, `spanIdText` (null: the copies here).
     std::uint8_t traceIdLength = 0;
     std::uint8_t spanIdLength = 0;
     char traceId[kMaxTraceId] = {};
     char spanId[kMaxSpanId] = {};
+    const char* traceIdText = nullptr;
+    const char* spanIdText = nullptr;
 
-    std::string_view traceIdView() const noexcept { return {traceId, traceIdLength}; }
-    std::string_view spanIdView() const noexcept { return {spanId, spanIdLength}; }
+    std::string_view traceIdView() const noexcept {
+        return {traceIdText != nullptr ? traceIdText : traceId, traceIdLength};
+    }
+    std::string_view spanIdView() const noexcept {
+        return {spanIdText != nullptr ? spanIdText : spanId, spanIdLength};
+    }
 };
 
 namespace detail {
@@ -69,6 +77,26 @@ inline void setLogTraceIds(std::string_view traceId, std::string_view spanId) no
         std::memcpy(context.spanId, spanId.data(), spanLength);
     context.traceIdLength = static_cast<std::uint8_t>(traceLength);
     context.spanIdLength = static_cast<std::uint8_t>(spanLength);
+    context.traceIdText = nullptr;
+    context.spanIdText = nullptr;
+}
+
+/// As setLogTraceIds, without copying: the text must stay as it is until the ids are set or
+/// cleared again (a request's ids, current while its handler runs; four stores instead of copies).
+inline void setLogTraceIdViews(std::string_view traceId, std::string_view spanId) noexcept {
+    LogContext& context = detail::logContext;
+    context.traceIdText = traceId.data();
+    context.spanIdText = spanId.data();
+    context.traceIdLength = static_cast<std::uint8_t>(
+        traceId.size() < LogContext::kMaxTraceId ? traceId.size() : LogContext::kMaxTraceId);
+    context.spanIdLength = static_cast<std::uint8_t>(
+        spanId.size() < LogContext::kMaxSpanId ? spanId.size() : LogContext::kMaxSpanId);
+}
+
+/// No trace and span ids on this thread (setLogTraceIds with empty views, without the copies).
+inline void clearLogTraceIds() noexcept {
+    detail::logContext.traceIdLength = 0;
+    detail::logContext.spanIdLength = 0;
 }
 
 /// Sets plugin (not null) and request id, and no trace ids, for its lifetime, then restores

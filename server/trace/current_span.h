@@ -8,6 +8,7 @@
 
 #include <string_view>
 
+#include "../observe/log_context.h"
 #include "trace_context.h"
 
 namespace berth::server {
@@ -28,9 +29,17 @@ inline const TraceContext* currentSpan() noexcept {
 class CurrentSpanScope {
   public:
     explicit CurrentSpanScope(const TraceContext* context) noexcept;
-    /// The same, with the ids' hex already made (the request's, trace/request_tracer.h).
+    /// The same, with the ids' hex already made (the request's, trace/request_tracer.h), which
+    /// the log context views: it must outlive the scope. Inline: it runs around every traced
+    /// request's handler.
     CurrentSpanScope(const TraceContext* context, std::string_view traceHex,
-                     std::string_view spanHex) noexcept;
+                     std::string_view spanHex) noexcept
+        : previous_(detail::currentSpan), set_(context != nullptr) {
+        if (!set_) return;
+        detail::currentSpan = context;
+        published_ = !traceHex.empty() || hasIds(previous_);
+        if (published_) setLogTraceIdViews(traceHex, spanHex);
+    }
     ~CurrentSpanScope() { restore(); }
     CurrentSpanScope(const CurrentSpanScope&) = delete;
     CurrentSpanScope& operator=(const CurrentSpanScope&) = delete;
@@ -38,9 +47,24 @@ class CurrentSpanScope {
     /// Whether the scope made a context current (and has not restored yet).
     bool active() const noexcept { return set_; }
     /// Restores the previous span now (spans end in the reverse order of their start); idempotent.
-    void restore() noexcept;
+    void restore() noexcept {
+        if (!set_) return;
+        set_ = false;
+        detail::currentSpan = previous_;
+        if (!published_) return;
+        if (hasIds(previous_))
+            republish(previous_);
+        else
+            clearLogTraceIds();  // the usual end: a request's span, with none around it
+    }
 
   private:
+    static bool hasIds(const TraceContext* context) noexcept {
+        return context != nullptr && context->hasTraceId();
+    }
+    /// Gives the log context the ids of `context` (which has them) again.
+    static void republish(const TraceContext* context) noexcept;
+
     const TraceContext* previous_;
     bool set_;
     bool published_ = false;  // the log context's ids were changed (and must be restored)

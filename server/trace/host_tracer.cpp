@@ -1,6 +1,7 @@
 #include "host_tracer.h"
 
 #include "span_scope.h"
+#include "trace_state.h"
 
 namespace berth::server {
 namespace {
@@ -67,7 +68,7 @@ TraceIds HostTracer::ids(const void* span) const {
 berth::TraceHeaders HostTracer::outgoingHeaders(const void* span) const {
     if (span != nullptr) return scope(span)->outgoingHeaders();
     std::optional<TraceContext> context = currentPropagationContext();
-    return context ? propagationHeaders(*context) : berth::TraceHeaders();
+    return context ? propagationHeaders(*context, currentTraceState()) : berth::TraceHeaders();
 }
 
 }  // namespace berth::server

@@ -168,10 +168,81 @@ bool parseTraceparent(std::string_view value, IncomingTrace& out) noexcept {
 IncomingTrace extractTrace(const TraceHeaderViews& h) noexcept {
     IncomingTrace out;
     if (!h.any) return out;
-    if (!h.b3.empty() && parseB3Single(h.b3, out)) return out;
-    if (parseB3Multi(h, out)) return out;
-    if (!h.traceparent.empty() && parseTraceparent(h.traceparent, out)) return out;
+    if ((!h.b3.empty() && parseB3Single(h.b3, out)) || parseB3Multi(h, out)) {
+        out.format = TraceFormat::B3;
+        return out;
+    }
+    if (!h.traceparent.empty() && parseTraceparent(h.traceparent, out)) {
+        out.format = TraceFormat::Traceparent;
+        return out;
+    }
     return IncomingTrace{};
+}
+
+namespace {
+
+bool isLower(char c) noexcept {
+    return c >= 'a' && c <= 'z';
+}
+
+bool isDigit(char c) noexcept {
+    return c >= '0' && c <= '9';
+}
+
+// Every character one of a tracestate key's: lcalpha / DIGIT / "_" / "-" / "*" / "/".
+bool keyCharsOnly(std::string_view text) noexcept {
+    for (char c : text)
+        if (!isLower(c) && !isDigit(c) && c != '_' && c != '-' && c != '*' && c != '/') return false;
+    return true;
+}
+
+// simple-key = lcalpha 0*255(keychar); multi-tenant-key = tenant-id "@" system-id, where
+// tenant-id = (lcalpha / DIGIT) 0*240(keychar) and system-id = lcalpha 0*13(keychar).
+bool isTraceStateKey(std::string_view key) noexcept {
+    std::size_t at = key.find('@');
+    if (at == std::string_view::npos)
+        return !key.empty() && key.size() <= 256 && isLower(key[0]) && keyCharsOnly(key);
+    std::string_view tenant = key.substr(0, at), system = key.substr(at + 1);
+    return !tenant.empty() && tenant.size() <= 241 && (isLower(tenant[0]) || isDigit(tenant[0])) &&
+           keyCharsOnly(tenant) && !system.empty() && system.size() <= 14 && isLower(system[0]) &&
+           keyCharsOnly(system);
+}
+
+// value = 0*255(chr) nblk-chr; chr = %x20 / nblk-chr; nblk-chr = %x21-7E without "," and "=".
+bool isTraceStateValue(std::string_view value) noexcept {
+    if (value.empty() || value.size() > 256 || value.back() == ' ') return false;
+    for (char c : value)
+        if (c < 0x20 || c > 0x7e || c == ',' || c == '=') return false;
+    return true;
+}
+
+std::string_view trimBlanks(std::string_view text) noexcept {
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+    return text;
+}
+
+}  // namespace
+
+bool isValidTraceState(std::string_view list) noexcept {
+    constexpr std::size_t kMaxMembers = 32;
+    std::string_view keys[kMaxMembers];
+    std::size_t count = 0;
+    while (true) {
+        std::size_t comma = list.find(',');
+        std::string_view member = trimBlanks(list.substr(0, comma));
+        if (!member.empty()) {
+            std::size_t equals = member.find('=');
+            if (equals == std::string_view::npos || count == kMaxMembers) return false;
+            std::string_view key = member.substr(0, equals);
+            if (!isTraceStateKey(key) || !isTraceStateValue(member.substr(equals + 1))) return false;
+            for (std::size_t i = 0; i < count; ++i)
+                if (keys[i] == key) return false;  // a key appears once
+            keys[count++] = key;
+        }
+        if (comma == std::string_view::npos) return true;
+        list.remove_prefix(comma + 1);
+    }
 }
 
 std::string traceIdHex(const TraceContext& context) {
@@ -183,7 +254,7 @@ std::string spanIdHex(std::uint64_t id) {
     return hex64(id);
 }
 
-HeaderList propagationHeaders(const TraceContext& context) {
+HeaderList propagationHeaders(const TraceContext& context, std::string_view traceState) {
     HeaderList headers;
     if (!context.hasTraceId()) {
         headers.emplace_back("X-B3-Sampled", "0");
@@ -193,7 +264,7 @@ HeaderList propagationHeaders(const TraceContext& context) {
     const std::string trace = traceIdHex(context);
     const std::string span = hex64(context.spanId);
     const char* state = context.debug ? "d" : context.sampled ? "1" : "0";
-    headers.reserve(7);
+    headers.reserve(8);
     headers.emplace_back("X-B3-TraceId", trace);
     headers.emplace_back("X-B3-SpanId", span);
     if (context.parentId != 0) headers.emplace_back("X-B3-ParentSpanId", hex64(context.parentId));
@@ -208,6 +279,8 @@ HeaderList propagationHeaders(const TraceContext& context) {
     // traceparent always carries 128 bits: a 64-bit id is left-padded with zeros.
     headers.emplace_back("traceparent", "00-" + hex64(context.traceHigh) + hex64(context.traceLow) + "-" +
                                             span + (context.sampled || context.debug ? "-01" : "-00"));
+    // The vendors' entries of a traceparent caller, unchanged (W3C Trace Context §3.3).
+    if (!traceState.empty()) headers.emplace_back("tracestate", traceState);
     return headers;
 }
 

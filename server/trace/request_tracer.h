@@ -54,11 +54,18 @@ class RequestTracer {
             trace.traceHexLength = 0;
             return;
         }
-        c.spanId = newTraceId64();
         std::memcpy(trace.traceHex, generatedId.data(), 32);
         trace.traceHexLength = 32;
         trace.traceIsRequestId = true;
-        writeHex(trace.spanHex, c.spanId);
+        // A root span takes the trace id's low half as its id, as Zipkin's Brave does: no id nor
+        // hex to make (the hex is the request id's second half). Zero is no span id, though.
+        c.spanId = c.traceLow;
+        if (__builtin_expect(c.spanId != 0, 1)) {
+            std::memcpy(trace.spanHex, generatedId.data() + 16, 16);
+        } else {
+            c.spanId = newTraceId64();
+            writeHex(trace.spanHex, c.spanId);
+        }
     }
 
   private:

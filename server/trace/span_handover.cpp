@@ -14,9 +14,17 @@ SpanHandover::SpanHandover(std::size_t limit) : limit_(limit) {
     writing_.text.prepare(kBufferBytes);
 }
 
-void SpanHandover::nextBuffer() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    startBuffer();
+bool SpanHandover::nextBuffer(std::size_t maxBytes) noexcept {
+    try {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            startBuffer();
+        }
+        writing_.text.prepare(maxBytes);  // a span bigger than a buffer: this one grows
+        return true;
+    } catch (...) {
+        return false;
+    }
 }
 
 void SpanHandover::startBuffer() {

@@ -24,15 +24,50 @@ class SpanHandover {
     explicit SpanHandover(std::size_t limit);
 
     // The writing thread:
-    /// The buffer to append one span of at most `maxBytes` to (count it with added()).
-    ByteBuffer& room(std::size_t maxBytes) {
-        if (writing_.text.capacity() - writing_.text.size() < maxBytes) nextBuffer();
-        return writing_.text;
-    }
-    void added() noexcept { ++writing_.spans; }
+    /// Writes spans: the room of the current buffer is taken once and committed once (commit(),
+    /// before handOver()), not a ByteBuffer call per span.
+    class Writer {
+      public:
+        explicit Writer(SpanHandover& handover) noexcept : handover_(handover) { take(); }
+        /// Where to write one span of at most `maxBytes` (then add() its end); null when out of
+        /// memory.
+        char* room(std::size_t maxBytes) noexcept {
+            if (static_cast<std::size_t>(limit_ - at_) >= maxBytes) return at_;
+            commit();
+            const bool started = handover_.nextBuffer(maxBytes);
+            take();
+            return started ? at_ : nullptr;
+        }
+        /// The span written at room() ends at `end`.
+        void add(char* end) noexcept {
+            at_ = end;
+            ++spans_;
+        }
+        void commit() noexcept {
+            ByteBuffer& text = handover_.writing_.text;
+            text.commit(static_cast<std::size_t>(at_ - (text.data() + text.size())));
+            handover_.writing_.spans += spans_;
+            spans_ = 0;
+        }
+
+      private:
+        void take() noexcept {
+            ByteBuffer& text = handover_.writing_.text;
+            at_ = text.data() + text.size();
+            limit_ = at_ + text.spare();
+        }
+
+        SpanHandover& handover_;
+        char* at_ = nullptr;
+        char* limit_ = nullptr;
+        std::size_t spans_ = 0;
+    };
     /// True when `limit` spans wait already: the next one is to be dropped.
-    bool full() const noexcept {
-        return written_ + writing_.spans + handedSpans_.load(std::memory_order_relaxed) >= limit_;
+    bool full() const noexcept { return roomForSpans() == 0; }
+    /// How many more spans may be written before full() (taking spans only adds to it).
+    std::size_t roomForSpans() const noexcept {
+        const std::size_t waiting = written_ + writing_.spans + handedSpans_.load(std::memory_order_relaxed);
+        return waiting < limit_ ? limit_ - waiting : 0;
     }
     /// Hands what was written over (the end of a batch).
     void handOver() noexcept;
@@ -49,7 +84,8 @@ class SpanHandover {
   private:
     /// Puts the writer's current buffer aside and starts another (under mutex_).
     void startBuffer();
-    void nextBuffer();
+    /// Starts a buffer with room for `maxBytes`; false when out of memory.
+    bool nextBuffer(std::size_t maxBytes) noexcept;
 
     const std::size_t limit_;
     mutable std::mutex mutex_;

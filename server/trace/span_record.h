@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "../observe/request_fields.h"
+
 namespace berth::server {
 
 struct Route;
@@ -29,15 +31,9 @@ struct ServerSpan {
     char spanHex[16];
 };
 
-/// The request's side of a server span: what its access log record says.
-struct ServerSpanFields {
-    std::string_view path;
-    std::string_view quotedPath;  ///< the path quoted and escaped already, or empty
-    std::string_view traceId;     ///< 16 or 32 hex digits
-    std::uint32_t durationUs = 0;
-    std::uint16_t status = 0;
-    std::uint8_t method = 0;  // berth::Method
-};
+/// The request's side of a server span: what its access log record says (traceId: 16 or 32 hex
+/// digits).
+using ServerSpanFields = RequestFields;
 
 /// The fields of an access log record (AccessRecord, AccessLog::RecordView: they name them alike).
 template <class Record>

@@ -152,25 +152,12 @@ void SpanReporter::deliverLines(ByteBuffer& lines, std::size_t count) {
     lines.clear();
 }
 
-void SpanReporter::onSpan(std::string_view span, const AccessLog::RecordView& record) noexcept {
-    ServerSpan server;
-    if (span.size() != sizeof server) return;
-    if (handover_.full()) {
-        queue_.countDropped(1);
-        return;
-    }
-    std::memcpy(&server, span.data(), sizeof server);
-    ServerSpanFields fields = spanFieldsOf(record);
-    fields.quotedPath = record.quotedPath;
-    try {
-        const std::size_t room = logEncoder_.roomFor(server, fields);
-        ByteBuffer& lines = handover_.room(room);
-        char* start = lines.prepare(room);  // room() made sure it is there: no growth
-        lines.commit(static_cast<std::size_t>(logEncoder_.writeServer(server, fields, start) - start));
-        handover_.added();
-    } catch (...) {
-        queue_.countDropped(1);  // out of memory
-    }
+static_assert(sizeof(ServerSpan) == AccessRecord::kSpanBytes,
+              "the access log copies server spans by this size");
+
+void SpanReporter::writeLines(const ByteBuffer& batch, access_line::LineWriter& writer, ByteBuffer& lines) {
+    if (std::size_t dropped = logEncoder_.encodeWithAccessLines(batch, writer, lines, handover_))
+        queue_.countDropped(dropped);
 }
 
 void SpanReporter::onFlushEnd() noexcept {

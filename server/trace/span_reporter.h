@@ -61,7 +61,7 @@ class SpanReporter : public AccessLog::SpanListener {
 
     // AccessLog::SpanListener, on the access log's writer thread: the server spans of requests
     // that have an access log record are written as JSON there and handed over once per flush.
-    void onSpan(std::string_view span, const AccessLog::RecordView& record) noexcept override;
+    void writeLines(const ByteBuffer& batch, access_line::LineWriter& writer, ByteBuffer& lines) override;
     void onFlushEnd() noexcept override;
 
   private:
@@ -92,7 +92,7 @@ class SpanReporter : public AccessLog::SpanListener {
     std::unique_ptr<RotatingFile> file_;
     std::unique_ptr<ZipkinSender> sender_;
 
-    // The access log writer's encoder (onSpan, onFlushEnd), and what it hands over.
+    // The access log writer's encoder (writeLines, onFlushEnd), and what it hands over.
     ZipkinEncoder logEncoder_;
     SpanHandover handover_;
 

@@ -7,6 +7,7 @@
 
 #include "span_queue.h"
 #include "trace_clock.h"
+#include "trace_state.h"
 
 namespace berth::server {
 namespace {
@@ -135,15 +136,15 @@ void SpanScope::injectHeaders(Poco::Net::NameValueCollection& headers) const {
 
 HeaderList SpanScope::outgoingHeaders() const {
     std::optional<TraceContext> context = propagationContext();
-    return context ? propagationHeaders(*context) : HeaderList();
+    return context ? propagationHeaders(*context, currentTraceState()) : HeaderList();
 }
 
 void injectTraceHeaders(const TraceContext& context, Poco::Net::NameValueCollection& headers) {
     // A caller's own (stale) B3 headers must not survive next to ours.
     for (const char* name : {"X-B3-TraceId", "X-B3-SpanId", "X-B3-ParentSpanId", "X-B3-Sampled", "X-B3-Flags",
-                             "b3", "traceparent"})
+                             "b3", "traceparent", "tracestate"})
         headers.erase(name);
-    for (auto& [name, value] : propagationHeaders(context)) headers.set(name, value);
+    for (auto& [name, value] : propagationHeaders(context, currentTraceState())) headers.set(name, value);
 }
 
 void injectCurrentTraceHeaders(Poco::Net::NameValueCollection& headers) {

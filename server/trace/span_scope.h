@@ -78,8 +78,8 @@ class SpanScope {
     CurrentSpanScope current_;
 };
 
-/// Sets propagationHeaders(context) in `headers` (a Poco::Net::HTTPRequest is one), replacing
-/// any of those names the caller set.
+/// Sets propagationHeaders(context) in `headers` (a Poco::Net::HTTPRequest is one), with the
+/// thread's tracestate (trace_state.h), replacing any of those names the caller set.
 void injectTraceHeaders(const TraceContext& context, Poco::Net::NameValueCollection& headers);
 /// The same for the thread's current span (nothing outside a traced request): for a call made
 /// without a span of its own.

@@ -1,7 +1,7 @@
 // Tracing with berthd as a process (the hello plugin, no database): spans in tracing.file as
 // Zipkin v2 JSON lines, the caller's context continued, sampling (the rate and the caller's
 // decision), a full queue that drops and counts while requests are unaffected, a collector that is
-// down and then comes up, and configuration errors.
+// down and then comes up, configuration errors, and the trace id in error answers.
 #include <Poco/JSON/Object.h>
 #include <cppunit/extensions/HelperMacros.h>
 
@@ -28,12 +28,6 @@ namespace {
 const std::string kTrace = "0af7651916cd43dd8448eb211c80319c";
 const std::string kCallerSpan = "b7ad6b7169203331";
 
-std::size_t spansIn(const std::vector<LoopbackServer::Call>& calls) {
-    std::size_t n = 0;
-    for (const auto& call : calls) n += berth::test::parseBatch(call.body).size();
-    return n;
-}
-
 }  // namespace
 
 class TracingTest : public CppUnit::TestFixture {
@@ -43,6 +37,7 @@ class TracingTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testFullQueueDropsRequestsUnaffected);
     CPPUNIT_TEST(testCollectorDownThenUp);
     CPPUNIT_TEST(testConfigurationErrors);
+    CPPUNIT_TEST(testErrorAnswersNameTheTrace);
     CPPUNIT_TEST_SUITE_END();
 
   public:
@@ -143,11 +138,7 @@ class TracingTest : public CppUnit::TestFixture {
     }
 
     void testCollectorDownThenUp() {
-        int port;
-        {
-            LoopbackServer probe;
-            port = probe.port();
-        }  // nothing listens there now
+        const int port = berth::test::pickFreePort();  // nothing listens there now
         berthd_->set("tracing.zipkin.url", "http://127.0.0.1:" + std::to_string(port) + "/api/v2/spans");
         berthd_->set("tracing.zipkin.backoff_initial_ms", "100");
         berthd_->set("tracing.zipkin.backoff_max_ms", "400");
@@ -158,12 +149,12 @@ class TracingTest : public CppUnit::TestFixture {
             CPPUNIT_ASSERT_EQUAL(200, http.get("/hello/greet/late" + std::to_string(i)).status);
         CPPUNIT_ASSERT(berthd_->waitForLog("retrying with backoff", 5000));
         LoopbackServer collector(port);
-        CPPUNIT_ASSERT_MESSAGE(berthd_->log(),
-                               collector.waitFor([](const auto& calls) { return spansIn(calls) >= 3; }));
+        CPPUNIT_ASSERT_MESSAGE(berthd_->log(), collector.waitFor([](const auto& calls) {
+            return berth::test::parseBatches(calls).size() >= 3;
+        }));
         CPPUNIT_ASSERT(berthd_->waitForLog("takes spans again", 5000));
-        for (const auto& call : collector.received())
-            for (const auto& span : berth::test::parseBatch(call.body))
-                CPPUNIT_ASSERT_EQUAL(std::string(), berth::test::describeProblems(span));
+        for (const auto& span : berth::test::parseBatches(collector.received()))
+            CPPUNIT_ASSERT_EQUAL(std::string(), berth::test::describeProblems(span));
         CPPUNIT_ASSERT_EQUAL(0, berthd_->stop());
     }
 
@@ -182,6 +173,51 @@ class TracingTest : public CppUnit::TestFixture {
         r = berthd_->run({"--config", berthd_->configFile()});
         CPPUNIT_ASSERT_EQUAL_MESSAGE(r.output(), 73, r.exitCode);
         CPPUNIT_ASSERT_MESSAGE(r.output(), r.output().find("tracing: ") != std::string::npos);
+    }
+
+    // An error answer of a traced request names the trace next to the request id — also the 504
+    // the I/O loop sends for a handler still running; answers of requests no plugin route served,
+    // and every answer of a berthd without tracing, have no trace_id.
+    void testErrorAnswersNameTheTrace() {
+        berthd_->addFixture("slow");
+        berthd_->set("http.handler_timeout", "1");
+        berthd_->set("tracing.file", berthd_->path("spans.jsonl"));
+        berthd_->start();
+        HttpProbe http(berthd_->port());
+        HttpResult failed =
+            http.get("/hello/error", {{"traceparent", "00-" + kTrace + "-" + kCallerSpan + "-01"}});
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(failed.describe(), 422, failed.status);
+        CPPUNIT_ASSERT_EQUAL(kTrace, failed.json()->optValue<std::string>("trace_id", "<none>"));
+        CPPUNIT_ASSERT_EQUAL(failed.header("X-Request-Id"),
+                             failed.json()->getValue<std::string>("request_id"));
+        HttpResult crashed = http.get("/hello/crash");  // a new trace: the request id is its id
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(crashed.describe(), 500, crashed.status);
+        CPPUNIT_ASSERT_EQUAL(crashed.header("X-Request-Id"),
+                             crashed.json()->optValue<std::string>("trace_id", "<none>"));
+        HttpResult late = http.get("/slow/sleep/2500", {{"b3", kTrace + "-" + kCallerSpan + "-1"}});
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(late.describe(), 504, late.status);
+        CPPUNIT_ASSERT_EQUAL(kTrace, late.json()->optValue<std::string>("trace_id", "<none>"));
+        HttpResult missing = http.get("/nope", {{"b3", kTrace + "-" + kCallerSpan + "-1"}});
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(missing.describe(), 404, missing.status);
+        CPPUNIT_ASSERT_MESSAGE(missing.body, !missing.json()->has("trace_id"));
+        CPPUNIT_ASSERT_EQUAL(0, berthd_->stop());
+        // The trace the answers named holds their server spans.
+        std::map<std::string, std::string> statusOfPath;
+        for (const auto& span : fileSpans())
+            if (span->getValue<std::string>("traceId") == kTrace)
+                statusOfPath[span->getObject("tags")->getValue<std::string>("http.path")] =
+                    span->getObject("tags")->getValue<std::string>("http.status_code");
+        CPPUNIT_ASSERT_EQUAL(std::string("422"), statusOfPath["/hello/error"]);
+        CPPUNIT_ASSERT_EQUAL(std::string("504"), statusOfPath["/slow/sleep/2500"]);
+
+        BerthdProcess untraced;
+        untraced.addHelloPlugin();
+        untraced.start();
+        HttpResult plain =
+            HttpProbe(untraced.port()).get("/hello/error", {{"b3", kTrace + "-" + kCallerSpan + "-1"}});
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(plain.describe(), 422, plain.status);
+        CPPUNIT_ASSERT_MESSAGE(plain.body, !plain.json()->has("trace_id"));
+        CPPUNIT_ASSERT_EQUAL(0, untraced.stop());
     }
 
   private:

@@ -16,10 +16,12 @@
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 #include "berth/cache_model.h"
 #include "cache/cache_registry.h"
 #include "eventually.h"
+#include "redis_counters.h"
 #include "redis_env.h"
 
 using berth::Cache;
@@ -28,6 +30,7 @@ using berth::server::CacheRegistry;
 using berth::test::eventually;
 using berth::test::rawGet;
 using berth::test::rawRedis;
+using berth::test::RedisCounters;
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
@@ -78,37 +81,6 @@ std::int64_t rawTtl(const std::string& fullKey) {
     return rawInteger(Poco::Redis::Array() << "TTL" << fullKey);
 }
 
-// Redis' own counters, read on one connection kept open (a new one would add reads of its own):
-// socket reads it processed, and calls per command.
-class RedisCounters {
-  public:
-    struct Snapshot {
-        std::int64_t reads = 0;
-        std::string text;
-        std::int64_t calls(const std::string& command) const {
-            std::size_t at = text.find("cmdstat_" + command + ":calls=");
-            return at == std::string::npos ? 0 : std::stoll(text.substr(text.find('=', at) + 1));
-        }
-    };
-
-    /// One INFO, itself one read: subtract 1 from a difference of reads.
-    Snapshot take() {
-        Snapshot s;
-        s.text = client_
-                     ->execute<Poco::Redis::BulkString>(Poco::Redis::Array() << "INFO"
-                                                                             << "stats"
-                                                                             << "commandstats")
-                     .value();
-        std::size_t at = s.text.find("total_reads_processed:");
-        CPPUNIT_ASSERT_MESSAGE(s.text, at != std::string::npos);
-        s.reads = std::stoll(s.text.substr(s.text.find(':', at) + 1));
-        return s;
-    }
-
-  private:
-    std::unique_ptr<Poco::Redis::Client> client_ = rawRedis();
-};
-
 // Starts `n` threads that run `body(i)` at the same moment; joins them.
 template <class F>
 void together(int n, F body) {
@@ -156,6 +128,52 @@ class BlockedLoad {
     std::thread thread_;  // last: it starts once the members it uses exist
 };
 
+// A TaskModel whose fromJson, while `hold` is set, waits when it reads a task titled "old": a read
+// of the cache that found the old value and stays under way for as long as the test wants.
+class HeldReadTaskModel : public TaskModel {
+  public:
+    using TaskModel::TaskModel;
+    mutable std::atomic<bool> hold{false}, holding{false};
+
+  protected:
+    Task fromJson(const Json& j) const override {
+        Task t = TaskModel::fromJson(j);
+        if (t.title == "old" && hold) {
+            holding = true;
+            while (hold) std::this_thread::sleep_for(5ms);
+        }
+        return t;
+    }
+};
+
+// Redis holds back every write command (CLIENT PAUSE … WRITE; reads go on) until resume(), or 3 s:
+// a DEL or SET that stays on its way for as long as the test wants.
+class PausedWrites {
+  public:
+    PausedWrites() { client("PAUSE", "3000", "WRITE"); }
+    ~PausedWrites() {
+        try {
+            resume();
+        } catch (...) {
+        }
+    }
+    void resume() {
+        if (std::exchange(paused_, false)) client("UNPAUSE");
+    }
+
+  private:
+    template <class... Words>
+    void client(const Words&... words) {
+        Poco::Redis::Array command;
+        command << "CLIENT";
+        (command << ... << words);
+        client_->execute<std::string>(command);
+    }
+
+    std::unique_ptr<Poco::Redis::Client> client_ = rawRedis();
+    bool paused_ = true;
+};
+
 }  // namespace
 
 class CacheModelTest : public CppUnit::TestFixture {
@@ -179,6 +197,9 @@ class CacheModelTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testRedisStoppedAndRestarted);
     CPPUNIT_TEST(testFailedInvalidationIsRetried);
     CPPUNIT_TEST(testInvalidationRetryIsChunked);
+    CPPUNIT_TEST(testNotConfiguredRemembersNothing);
+    CPPUNIT_TEST(testWriteLandingDoesNotClearALaterFailedOne);
+    CPPUNIT_TEST(testCallerAfterAWriteDoesNotJoinAnOlderRead);
     CPPUNIT_TEST_SUITE_END();
 
   private:
@@ -678,7 +699,7 @@ class CacheModelTest : public CppUnit::TestFixture {
         TaskModel tasks(cache());
         CPPUNIT_ASSERT(eventually([&] { return tasks.put(Task{1, "old"}) && tasks.put(Task{2, "old"}); }));
         stopRedis();
-        CPPUNIT_ASSERT(!cache().get("probe").has_value());  // times out: Redis counts as down for 250 ms
+        CPPUNIT_ASSERT(!cache().get("probe").has_value());  // times out: Redis counts as down for 1.5 s
         CPPUNIT_ASSERT(!cache().available());
         CPPUNIT_ASSERT(!tasks.invalidate(1));  // skipped: never sent
         CPPUNIT_ASSERT(!tasks.invalidate(2));
@@ -740,11 +761,102 @@ class CacheModelTest : public CppUnit::TestFixture {
         }));
     }
 
+    // Without Redis configured no invalidation can fail for a while and no Redis holds an old value:
+    // the model remembers none (no pile of pending keys, no warning that they exceed the limit).
+    void testNotConfiguredRemembersNothing() {
+        CacheRegistry none(berth::server::CacheSettings{}, Poco::Logger::get("berth.cache"));
+        Cache& plain = none.forPlugin("plain_" + plugin_);
+        Poco::AutoPtr<CapturingChannel> channel(new CapturingChannel);
+        plain.logger().setChannel(channel);
+        TaskModel tasks(plain);
+        for (int id = 1; id <= 10001; ++id) CPPUNIT_ASSERT(!tasks.invalidate(id));
+        CPPUNIT_ASSERT(!tasks.putMany({Task{10002, "x"}}));
+        plain.logger().setChannel(Poco::Logger::root().getChannel());
+        std::vector<std::string> warnings = channel->lines();
+        CPPUNIT_ASSERT_MESSAGE(warnings.empty() ? "" : warnings[0], warnings.empty());
+    }
+
+    // Thread 1's put sends its SET (Redis holds writes back: CLIENT PAUSE WRITE); thread 2's invalidate
+    // of the same key comes after it and finds no free client (a pool of one): skipped, remembered.
+    // Thread 1's SET then lands: Redis holds its value, older than what thread 2 invalidated. That
+    // success must not forget thread 2's failed invalidation: the model does not serve the value, and
+    // its next call deletes it.
+    void testWriteLandingDoesNotClearALaterFailedOne() {
+        useSlowWrites(1);
+        TaskModel tasks(cache());
+        CPPUNIT_ASSERT(tasks.put(Task{1, "older"}));  // connects the pool's only client
+        PausedWrites paused;
+        std::atomic<bool> firstLanded{false};
+        std::thread first([&] { firstLanded = tasks.put(Task{1, "first"}); });
+        bool sent = eventually([&] { return registry_->stats().inUse == 1; }, 2000ms);
+        bool second = tasks.invalidate(1);
+        paused.resume();
+        first.join();
+        CPPUNIT_ASSERT_MESSAGE("the first put did not hold the pool's client", sent);
+        CPPUNIT_ASSERT(firstLanded);
+        CPPUNIT_ASSERT(!second);
+        CPPUNIT_ASSERT_EQUAL(std::string(R"({"id":1,"title":"first"})"), rawGet(full("task:1")).value_or(""));
+
+        CPPUNIT_ASSERT(!tasks.get(1).has_value());
+        CPPUNIT_ASSERT(!rawGet(full("task:1")).has_value());
+    }
+
+    // An invalidate's DEL is on its way (Redis holds writes back) when a getOrLoad begins a read that
+    // finds the old value (and stays under way: HeldReadTaskModel). Once the invalidate returned, a
+    // getOrLoad of the key must start a read of its own (a miss, then its loader) instead of joining
+    // that read and answering the old value.
+    void testCallerAfterAWriteDoesNotJoinAnOlderRead() {
+        useSlowWrites(4);
+        HeldReadTaskModel tasks(cache());
+        CPPUNIT_ASSERT(tasks.put(Task{3, "old"}));
+        PausedWrites paused;
+        std::atomic<bool> invalidated{false};
+        std::thread writer([&] { invalidated = tasks.invalidate(3); });
+        bool sent = eventually([&] { return registry_->stats().inUse == 1; }, 2000ms);
+        tasks.hold = true;
+        std::optional<Task> early, late;
+        std::thread reader([&] {
+            early = tasks.getOrLoad(3, [] { return std::optional<Task>(Task{3, "db"}); });
+        });
+        bool reading = eventually([&] { return tasks.holding.load(); }, 2000ms);
+        paused.resume();
+        writer.join();
+
+        std::atomic<bool> answered{false};
+        std::thread after([&] {
+            late = tasks.getOrLoad(3, [] { return std::optional<Task>(Task{3, "new"}); });
+            answered = true;
+        });
+        bool ownRead = eventually([&] { return answered.load(); }, 3000ms);
+        tasks.hold = false;
+        reader.join();
+        after.join();
+        CPPUNIT_ASSERT_MESSAGE("the invalidate did not hold a client", sent);
+        CPPUNIT_ASSERT_MESSAGE("no read found the old value while the DEL was on its way", reading);
+        CPPUNIT_ASSERT(invalidated);
+        CPPUNIT_ASSERT(early && early->title == "old");  // its caller came before the invalidate returned
+        CPPUNIT_ASSERT_MESSAGE("the caller after the invalidate joined the older read", ownRead);
+        CPPUNIT_ASSERT_EQUAL(std::string("new"), late ? late->title : std::string("(none)"));
+    }
+
   private:
-    // A registry whose Redis calls give up after `ms` (a hung Redis then opens the breaker quickly).
+    // A registry whose Redis calls give up after `ms` (a hung Redis then opens the breaker quickly),
+    // and whose breaker, once open, skips every call for 1.5 s: the tests' calls meant to be skipped
+    // are, however slow the machine (the default 250 ms is tight for 1200 of them).
     void useCommandTimeout(int ms) {
         berth::server::CacheSettings settings = berth::test::testCacheSettings();
         settings.commandTimeoutMs = ms;
+        settings.backoffInitialMs = 1500;
+        registry_ = std::make_unique<CacheRegistry>(settings, Poco::Logger::get("berth.cache"));
+    }
+
+    // A registry of `clients` whose calls wait up to 5 s for an answer (outlasting PausedWrites) and
+    // 50 ms for a free client.
+    void useSlowWrites(int clients) {
+        berth::server::CacheSettings settings = berth::test::testCacheSettings();
+        settings.poolSize = clients;
+        settings.poolWaitMs = 50;
+        settings.commandTimeoutMs = 5000;
         registry_ = std::make_unique<CacheRegistry>(settings, Poco::Logger::get("berth.cache"));
     }
 

@@ -12,12 +12,15 @@
 
 #include "berth/cache.h"
 #include "cache/cache_registry.h"
+#include "eventually.h"
+#include "redis_counters.h"
 #include "redis_env.h"
 
 using berth::Cache;
 using berth::CacheResult;
 using berth::server::CacheRegistry;
 using berth::test::rawGet;
+using berth::test::RedisCounters;
 using namespace std::chrono_literals;
 
 namespace {
@@ -25,28 +28,6 @@ namespace {
 Poco::Logger& cacheLogger() {
     return Poco::Logger::get("berth.cache");
 }
-
-// Calls of one Redis command since the last look (INFO commandstats, on a connection of its own).
-class RedisCalls {
-  public:
-    RedisCalls() { since("mget"); }
-    std::int64_t since(const std::string& command) {
-        std::string text = client_
-                               ->execute<Poco::Redis::BulkString>(Poco::Redis::Array() << "INFO"
-                                                                                       << "commandstats")
-                               .value();
-        std::int64_t now = 0;
-        std::size_t at = text.find("cmdstat_" + command + ":calls=");
-        if (at != std::string::npos) now = std::stoll(text.substr(text.find('=', at) + 1));
-        std::int64_t delta = now - last_;
-        last_ = now;
-        return delta;
-    }
-
-  private:
-    std::unique_ptr<Poco::Redis::Client> client_ = berth::test::rawRedis();
-    std::int64_t last_ = 0;
-};
 
 }  // namespace
 
@@ -148,16 +129,33 @@ class CacheTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT(!cacheB.get("../" + a + ":shared").has_value());
     }
 
+    // The TTLs are read back from Redis (PTTL) at once, so a missing one fails without waiting; the
+    // expiry is then polled for, not slept for, and 3 s leave a busy machine time for the first get.
     void testTtlExpiry() {
         CacheRegistry registry(berth::test::testCacheSettings(), cacheLogger());
-        Cache& cache = registry.forPlugin(berth::test::uniquePlugin());
-        CPPUNIT_ASSERT(cache.set("short", "x", 1s));
+        const std::string plugin = berth::test::uniquePlugin();
+        Cache& cache = registry.forPlugin(plugin);
+        auto client = berth::test::rawRedis();
+        auto pttl = [&](const std::string& key) {
+            return client->execute<Poco::Int64>(Poco::Redis::Array() << "PTTL" << plugin + ":" + key);
+        };
+        CPPUNIT_ASSERT(cache.set("short", "x", 3s));
         CPPUNIT_ASSERT(cache.set("long", "y"));
-        CPPUNIT_ASSERT(cache.expire("long", 1s));
+        CPPUNIT_ASSERT_EQUAL(Poco::Int64(-1), pttl("long"));  // set without a TTL: no expiry
+        CPPUNIT_ASSERT(cache.expire("long", 3s));
         CPPUNIT_ASSERT(cache.hset("hash", "f", "v"));
-        CPPUNIT_ASSERT(cache.expire("hash", 1s));
+        CPPUNIT_ASSERT(cache.expire("hash", 3s));
         CPPUNIT_ASSERT(cache.get("short").has_value());
-        std::this_thread::sleep_for(2100ms);
+        for (const std::string key : {"short", "long", "hash"}) {
+            Poco::Int64 ms = pttl(key);
+            CPPUNIT_ASSERT_MESSAGE(key + ": PTTL " + std::to_string(ms), ms > 0 && ms <= 3000);
+        }
+        auto allExpired = [&] {
+            return !cache.get("short").has_value() && !cache.get("long").has_value() &&
+                   cache.hgetall("hash").empty();
+        };
+        CPPUNIT_ASSERT_MESSAGE("the keys outlived their 3 s TTL by 10 s",
+                               berth::test::eventually(allExpired, 13s));
         CPPUNIT_ASSERT(!cache.get("short").has_value());
         CPPUNIT_ASSERT(!cache.get("long").has_value());
         CPPUNIT_ASSERT(cache.hgetall("hash").empty());
@@ -224,10 +222,12 @@ class CacheTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT(cache.set("empty", ""));
         CPPUNIT_ASSERT(cache.hset("hash", "f", "v"));
 
-        RedisCalls calls;
+        RedisCounters redis;
+        RedisCounters::Snapshot before = redis.take();
         std::vector<std::optional<std::string>> v =
             cache.mget({"first", "missing", "empty", "hash", "other", "first", "last"});
-        CPPUNIT_ASSERT_EQUAL(std::int64_t(1), calls.since("mget"));
+        RedisCounters::Snapshot after = redis.take();
+        CPPUNIT_ASSERT_EQUAL(std::int64_t(1), after.calls("mget") - before.calls("mget"));
         CPPUNIT_ASSERT_EQUAL(std::size_t(7), v.size());
         CPPUNIT_ASSERT_EQUAL(std::string("1st"), v[0].value_or("(miss)"));
         CPPUNIT_ASSERT(!v[1].has_value());
@@ -237,7 +237,8 @@ class CacheTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT_EQUAL(std::string("1st"), v[5].value_or("(miss)"));
         CPPUNIT_ASSERT_EQUAL(std::string("mine"), v[6].value_or("(miss)"));
         CPPUNIT_ASSERT(cache.mget({}).empty());
-        CPPUNIT_ASSERT_EQUAL(std::int64_t(0), calls.since("mget"));  // none for no keys
+        CPPUNIT_ASSERT_EQUAL(std::int64_t(0),
+                             redis.take().calls("mget") - after.calls("mget"));  // none for no keys
 
         std::vector<CacheResult> r =
             cache.pipeline().set("c", "3").mget({"first", "c", "missing"}).get("c").execute();

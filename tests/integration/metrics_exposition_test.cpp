@@ -42,6 +42,17 @@ std::string familyOf(const std::string& sample, const std::set<std::string>& his
     return sample;
 }
 
+// The value of the one sample whose line starts with `start`; "<none>" or "<several>" otherwise.
+std::string sampleValue(const std::string& text, const std::string& start) {
+    std::string value = "<none>";
+    std::istringstream lines(text);
+    std::string line;
+    while (std::getline(lines, line))
+        if (line.rfind(start, 0) == 0)
+            value = value == "<none>" ? line.substr(line.rfind(' ') + 1) : "<several>";
+    return value;
+}
+
 }  // namespace
 
 class MetricsExpositionTest : public CppUnit::TestFixture {
@@ -68,6 +79,7 @@ class MetricsExpositionTest : public CppUnit::TestFixture {
         berthd.writePluginSettings("visits", "prefix = /visits\ndatabase = main\n");
         schema.configure(berthd);
         berthd.set("db.main.auto_migrate", "true");
+        berthd.set("db.main.pool_max", "7");  // berth_db_pool_max_connections, below
         berthd.set("db.main.replicas", pg.host + ":" + std::to_string(pg.replicaPort));
         berthd.set("redis.host", redis.host);
         berthd.set("redis.port", std::to_string(redis.port));
@@ -191,6 +203,15 @@ class MetricsExpositionTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT_MESSAGE(text,
                                contains(text, "berth_http_requests_in_flight 1\n"));  // this very request
         CPPUNIT_ASSERT_MESSAGE(text, contains(text, "berth_redis_up 1\n"));
+        // The pools' values: their size as configured, and connections the requests above made.
+        for (const char* role : {"primary", "replica"}) {
+            const std::string labels = std::string("{database=\"main\",role=\"") + role + "\",endpoint=\"";
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(text, std::string("7"),
+                                         sampleValue(text, "berth_db_pool_max_connections" + labels));
+        }
+        CPPUNIT_ASSERT_MESSAGE(
+            text, std::stod(sampleValue(
+                      text, "berth_db_connections_created_total{database=\"main\",role=\"primary\"")) >= 1);
         CPPUNIT_ASSERT_MESSAGE(
             text, contains(text, "berth_build_info{version=\"" BERTH_PROJECT_VERSION "\",commit=\""));
         CPPUNIT_ASSERT_EQUAL(0, berthd.stop());

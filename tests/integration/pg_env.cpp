@@ -1,45 +1,25 @@
 #include "pg_env.h"
 
-#include <cppunit/extensions/HelperMacros.h>
-#include <unistd.h>
-
-#include <atomic>
-#include <cstdlib>
-
-#include "berthd_process.h"
+#include "local_service.h"
+#include "local_services.h"
 
 namespace berth::test {
 namespace {
 
-std::string required(const char* name, std::string& missing) {
-    const char* value = std::getenv(name);
-    if (value == nullptr || *value == '\0') {
-        missing += std::string(missing.empty() ? "" : ", ") + name;
-        return "";
-    }
-    return value;
-}
+const LocalService kPostgres{"PostgreSQL", "postgres", "start --replica"};
 
 }  // namespace
 
 PgEnv pgEnv() {
-    std::string missing;
+    testkit::LocalPostgres local = testkit::localPostgres(/*withReplica=*/true);
     PgEnv env;
-    env.host = required("BERTH_PG_HOST", missing);
-    std::string port = required("BERTH_PG_PORT", missing);
-    env.user = required("BERTH_PG_USER", missing);
-    env.password = required("BERTH_PG_PASSWORD", missing);
-    env.database = required("BERTH_PG_TEST_DATABASE", missing);
-    std::string replicaPort = required("BERTH_PG_REPLICA_PORT", missing);
-    if (!missing.empty())
-        CPPUNIT_FAIL("the integration tests need the local PostgreSQL: " + missing +
-                     " not set. Run them with `scripts/dev test`, or `scripts/postgres start --replica && "
-                     "eval \"$(scripts/postgres env)\"` first.");
-    env.port = std::stoi(port);
-    env.replicaPort = std::stoi(replicaPort);
-    if (!acceptsConnections(env.port))
-        CPPUNIT_FAIL("PostgreSQL does not answer on 127.0.0.1:" + port +
-                     " (BERTH_PG_PORT): start it with `scripts/postgres start --replica`");
+    env.host = local.host;
+    env.user = local.user;
+    env.password = local.password;
+    env.database = local.testDatabase;
+    env.port = local.port;
+    env.replicaPort = local.replicaPort;
+    requireAnswers(kPostgres, env.port, "BERTH_PG_PORT");
     return env;
 }
 
@@ -60,14 +40,11 @@ server::DatabaseSettings testDatabase(const std::string& name) {
 }
 
 void postgresScript(const std::string& args) {
-    std::string command = std::string(BERTH_SOURCE_DIR) + "/scripts/postgres " + args + " 2>&1";
-    int status = std::system(command.c_str());
-    CPPUNIT_ASSERT_EQUAL_MESSAGE("scripts/postgres " + args, 0, status);
+    runServiceScript(kPostgres, args);
 }
 
 std::string uniqueName(const std::string& what) {
-    static std::atomic<int> counter{0};
-    return "it_" + std::to_string(::getpid()) + "_" + std::to_string(++counter) + "_" + what;
+    return uniqueId() + "_" + what;
 }
 
 }  // namespace berth::test

@@ -3,44 +3,27 @@
 #include <Poco/Redis/Array.h>
 #include <Poco/Redis/Type.h>
 #include <cppunit/extensions/HelperMacros.h>
-#include <unistd.h>
 
-#include <atomic>
 #include <cstdio>
-#include <cstdlib>
 
-#include "berthd_process.h"
+#include "local_service.h"
+#include "local_services.h"
 
 namespace berth::test {
 namespace {
 
-std::string required(const char* name, std::string& missing) {
-    const char* value = std::getenv(name);
-    if (value == nullptr || *value == '\0') {
-        missing += std::string(missing.empty() ? "" : ", ") + name;
-        return "";
-    }
-    return value;
-}
+const LocalService kRedis{"Redis", "redis", "start"};
 
 }  // namespace
 
 RedisEnv redisEnv() {
-    std::string missing;
+    testkit::LocalRedis local = testkit::localRedis();
     RedisEnv env;
-    env.host = required("BERTH_REDIS_HOST", missing);
-    std::string port = required("BERTH_REDIS_PORT", missing);
-    env.password = required("BERTH_REDIS_PASSWORD", missing);
-    std::string db = required("BERTH_REDIS_DB", missing);
-    if (!missing.empty())
-        CPPUNIT_FAIL("the cache integration tests need the local Redis: " + missing +
-                     " not set. Run them with `scripts/dev test`, or `scripts/redis start && "
-                     "eval \"$(scripts/redis env)\"` first.");
-    env.port = std::stoi(port);
-    env.db = std::stoi(db);
-    if (!acceptsConnections(env.port))
-        CPPUNIT_FAIL("Redis does not answer on 127.0.0.1:" + port +
-                     " (BERTH_REDIS_PORT): start it with `scripts/redis start`");
+    env.host = local.host;
+    env.password = local.password;
+    env.port = local.port;
+    env.db = local.db;
+    requireAnswers(kRedis, env.port, "BERTH_REDIS_PORT");
     return env;
 }
 
@@ -59,9 +42,7 @@ server::CacheSettings testCacheSettings() {
 }
 
 void redisScript(const std::string& args) {
-    std::string command = std::string(BERTH_SOURCE_DIR) + "/scripts/redis " + args + " 2>&1";
-    int status = std::system(command.c_str());
-    CPPUNIT_ASSERT_EQUAL_MESSAGE("scripts/redis " + args, 0, status);
+    runServiceScript(kRedis, args);
 }
 
 std::string redisPid() {
@@ -106,8 +87,7 @@ void rawDelete(const std::string& pattern) {
 }
 
 std::string uniquePlugin() {
-    static std::atomic<int> counter{0};
-    return "it_" + std::to_string(::getpid()) + "_" + std::to_string(++counter);
+    return uniqueId();
 }
 
 }  // namespace berth::test

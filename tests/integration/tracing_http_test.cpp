@@ -36,9 +36,8 @@ const std::string kCallerSpan = "a2fb4a1d1a96d312";
 // Every span the collector received, by id.
 std::map<std::string, Object::Ptr> spansById(const LoopbackServer& collector) {
     std::map<std::string, Object::Ptr> spans;
-    for (const auto& call : collector.received())
-        for (const Object::Ptr& span : berth::test::parseBatch(call.body))
-            spans[span->getValue<std::string>("id")] = span;
+    for (const Object::Ptr& span : berth::test::parseBatches(collector.received()))
+        spans[span->getValue<std::string>("id")] = span;
     return spans;
 }
 

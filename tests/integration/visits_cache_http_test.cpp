@@ -1,10 +1,9 @@
-// The visits plugin's cache through berthd as a process, with the real PostgreSQL and Redis: GET
-// /visits/visit_tasks/<id> is served from Redis once read (visits:visit_task:<id>, with
-// cache_ttl_s), PUT and DELETE invalidate it, cache_ttl_s = 0 turns it off, and in the middle of a
-// stream of PUT/GET pairs Redis stopped and started (it comes back empty: scripts/redis saves
+// The visits plugin's cache on the test kit's ApiTestCase, with the real PostgreSQL and Redis: GET
+// /visits/visit_tasks/<id> is served from Redis once read (<the test's key prefix>visits:visit_task:<id>,
+// with cache_ttl_s), PUT and DELETE invalidate it, cache_ttl_s = 0 turns it off, and in the middle
+// of a stream of PUT/GET pairs Redis stopped and started (it comes back empty: scripts/redis saves
 // nothing) and Redis hung (SIGSTOP) while a PUT's invalidation is skipped, so that it still holds the
 // old title when it answers again: no request fails and no GET shows an old title after a PUT.
-#include <Poco/File.h>
 #include <Poco/Redis/Array.h>
 #include <cppunit/extensions/HelperMacros.h>
 
@@ -13,21 +12,19 @@
 #include <cstdlib>
 #include <thread>
 
-#include "berthd_process.h"
+#include "berth/testing.h"
 #include "eventually.h"
-#include "http_probe.h"
 #include "redis_env.h"
-#include "test_schema.h"
 
-using berth::test::BerthdProcess;
+using berth::Json;
 using berth::test::eventually;
-using berth::test::HttpProbe;
-using berth::test::HttpResult;
 using berth::test::rawGet;
-using berth::test::TestSchema;
+using berth::testing::ApiClient;
+using berth::testing::ApiResult;
+using berth::testing::ApiTestCase;
 using namespace std::chrono_literals;
 
-class VisitsCacheHttpTest : public CppUnit::TestFixture {
+class VisitsCacheHttpTest : public ApiTestCase {
     CPPUNIT_TEST_SUITE(VisitsCacheHttpTest);
     CPPUNIT_TEST(testGetCachesWritesInvalidate);
     CPPUNIT_TEST(testCacheOff);
@@ -36,65 +33,56 @@ class VisitsCacheHttpTest : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE_END();
 
   public:
+    VisitsCacheHttpTest() : ApiTestCase({BERTH_VISITS_PLUGIN}, BERTH_SOURCE_DIR "/conf/berth.properties") {}
+
     void tearDown() override {
-        http_.reset();
-        berthd_.reset();
-        schema_.reset();
+        // Redis back first, as the next test finds it, and for the kit to delete this test's keys.
         if (!stoppedPid_.empty()) std::system(("kill -CONT " + stoppedPid_).c_str());
         stoppedPid_.clear();
         berth::test::redisScript("start >/dev/null");
+        ApiTestCase::tearDown();
     }
 
-    // berthd with the visits plugin on a schema of its own and the test Redis; `settings` are the
-    // lines of plugins.d/visits.properties after prefix and database. Task ids start at 1 in every
-    // schema, so the entries earlier tests left in Redis go first.
-    void startBerthd(const std::string& settings) {
-        berth::test::RedisEnv env = berth::test::redisEnv();
-        berth::test::rawDelete("visits:visit_task:*");
-        schema_ = std::make_unique<TestSchema>("visits_cache");
-        berthd_ = std::make_unique<BerthdProcess>();
-        schema_->configure(*berthd_);
-        berthd_->set("db.main.auto_migrate", "true");
-        berthd_->set("redis.host", env.host);
-        berthd_->set("redis.port", std::to_string(env.port));
-        berthd_->set("redis.password", "${system.env.BERTH_REDIS_PASSWORD}");
-        berthd_->set("redis.db", std::to_string(env.db));
-        berthd_->set("redis.connect_timeout_ms", "300");
-        berthd_->set("redis.command_timeout_ms", "500");
-        Poco::File(std::string(BERTH_PLUGIN_DIR) + "/visits.so").copyTo(berthd_->path("plugins/visits.so"));
-        berthd_->writePluginSettings("visits", "prefix = /visits\ndatabase = main\n" + settings);
-        berthd_->start();
-        http_ = std::make_unique<HttpProbe>(berthd_->port(), 10000);
-    }
-
-    HttpResult call(const std::string& method, const std::string& target, const std::string& body = "") {
-        return http_->json(method, target, body);
+    // The visits plugin with `cacheTtl` and Redis' timeouts short enough for the outage stages. Task
+    // ids start at 1 in every test's schema: the test's own key prefix keeps the entries of earlier
+    // tests out of its way.
+    void startVisits(const std::string& cacheTtl) {
+        setPlugin("visits", "cache_ttl_s", cacheTtl);
+        set("redis.connect_timeout_ms", "300");
+        set("redis.command_timeout_ms", "500");
+        start();
     }
 
     std::int64_t create(const std::string& title) {
-        HttpResult r = call("POST", "/visits/visit_tasks", R"({"title":")" + title + R"(","hospital_id":7})");
-        CPPUNIT_ASSERT_EQUAL_MESSAGE(r.describe() + berthd_->log(), 201, r.status);
-        return r.json()->getObject("data")->getValue<std::int64_t>("id");
+        ApiResult r = api().post("/visits/visit_tasks", Json::object({{"title", title}, {"hospital_id", 7}}));
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(r.describe() + log(), 201, r.status());
+        return r.data()["id"].asInt();
     }
 
-    std::string titleOf(const HttpResult& r) {
-        CPPUNIT_ASSERT_EQUAL_MESSAGE(r.describe(), 200, r.status);
-        return r.json()->getObject("data")->getValue<std::string>("title");
+    std::string titleOf(const ApiResult& r) {
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(r.describe(), 200, r.status());
+        return r.data()["title"].asString();
     }
 
-    static std::string cacheKey(std::int64_t id) { return "visits:visit_task:" + std::to_string(id); }
+    ApiResult put(const std::string& path, const std::string& title) {
+        return api().put(path, {}, Json::object({{"title", title}, {"hospital_id", 7}}));
+    }
+
+    std::string cacheKey(std::int64_t id) const {
+        return keyPrefix() + "visits:visit_task:" + std::to_string(id);
+    }
 
     static Poco::Int64 rawTtl(const std::string& key) {
         return berth::test::rawRedis()->execute<Poco::Int64>(Poco::Redis::Array() << "TTL" << key);
     }
 
     void testGetCachesWritesInvalidate() {
-        startBerthd("cache_ttl_s = 30\n");
+        startVisits("30");
         std::int64_t id = create("first");
         std::string path = "/visits/visit_tasks/" + std::to_string(id);
         CPPUNIT_ASSERT(!rawGet(cacheKey(id)).has_value());  // POST does not fill the cache
 
-        CPPUNIT_ASSERT_EQUAL(std::string("first"), titleOf(http_->get(path)));
+        CPPUNIT_ASSERT_EQUAL(std::string("first"), titleOf(api().get(path)));
         std::optional<std::string> cached = rawGet(cacheKey(id));
         CPPUNIT_ASSERT_MESSAGE("GET stores the task in Redis", cached.has_value());
         CPPUNIT_ASSERT_MESSAGE(*cached, cached->find(R"("title":"first")") != std::string::npos);
@@ -102,25 +90,25 @@ class VisitsCacheHttpTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT_MESSAGE(std::to_string(ttl), ttl > 20 && ttl <= 30);
 
         // Behind berthd's back: GET still answers from Redis, so the cache is really used.
-        schema_->query("UPDATE visit_tasks SET title = 'changed in SQL' WHERE id = $1", {id});
-        CPPUNIT_ASSERT_EQUAL(std::string("first"), titleOf(http_->get(path)));
+        query("UPDATE visit_tasks SET title = 'changed in SQL' WHERE id = $1", {id});
+        CPPUNIT_ASSERT_EQUAL(std::string("first"), titleOf(api().get(path)));
 
         // PUT invalidates: the next GET shows the new data and caches it again.
-        HttpResult put = call("PUT", path, R"({"title":"second","hospital_id":7})");
-        CPPUNIT_ASSERT_EQUAL_MESSAGE(put.describe(), 200, put.status);
+        ApiResult second = put(path, "second");
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(second.describe(), 200, second.status());
         CPPUNIT_ASSERT_MESSAGE("PUT removes the entry", !rawGet(cacheKey(id)).has_value());
-        CPPUNIT_ASSERT_EQUAL(std::string("second"), titleOf(http_->get(path)));
+        CPPUNIT_ASSERT_EQUAL(std::string("second"), titleOf(api().get(path)));
         CPPUNIT_ASSERT(rawGet(cacheKey(id))->find(R"("title":"second")") != std::string::npos);
 
         // A failed PUT (validation) changes nothing and keeps the entry.
-        CPPUNIT_ASSERT_EQUAL(400, call("PUT", path, R"({"title":""})").status);
+        CPPUNIT_ASSERT_EQUAL(400, api().put(path, {}, Json::object({{"title", ""}})).status());
         CPPUNIT_ASSERT(rawGet(cacheKey(id)).has_value());
 
         // DELETE invalidates: the key is gone and GET is a 404, which is not cached.
-        CPPUNIT_ASSERT_EQUAL(204, call("DELETE", path).status);
+        CPPUNIT_ASSERT_EQUAL(204, api().del(path).status());
         CPPUNIT_ASSERT_MESSAGE("DELETE removes the entry", !rawGet(cacheKey(id)).has_value());
-        HttpResult gone = http_->get(path);
-        CPPUNIT_ASSERT_EQUAL_MESSAGE(gone.describe(), 404, gone.status);
+        ApiResult gone = api().get(path);
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(gone.describe(), 404, gone.status());
         CPPUNIT_ASSERT(!rawGet(cacheKey(id)).has_value());
 
         // A corrupt entry is a miss that the next GET repairs, and /metrics counts it.
@@ -128,29 +116,29 @@ class VisitsCacheHttpTest : public CppUnit::TestFixture {
         berth::test::rawRedis()->execute<std::string>(Poco::Redis::Array()
                                                       << "SET" << cacheKey(other) << "garbage");
         CPPUNIT_ASSERT_EQUAL(std::string("other"),
-                             titleOf(http_->get("/visits/visit_tasks/" + std::to_string(other))));
+                             titleOf(api().get("/visits/visit_tasks/<id>", {{"id", other}})));
         CPPUNIT_ASSERT(rawGet(cacheKey(other))->find(R"("title":"other")") != std::string::npos);
-        CPPUNIT_ASSERT_MESSAGE(berthd_->log(), berthd_->waitForLog("treated as a miss", 3000));
-        HttpResult metrics = http_->get("/metrics");
+        CPPUNIT_ASSERT_MESSAGE(log(), waitForLog("treated as a miss"));
+        ApiResult metrics = api().get("/metrics");  // Prometheus text, not an envelope
         CPPUNIT_ASSERT_MESSAGE(
-            metrics.body,
-            metrics.body.find("berth_redis_corrupt_total{plugin=\"visits\"} 1\n") != std::string::npos);
+            metrics.body(),
+            metrics.body().find("berth_redis_corrupt_total{plugin=\"visits\"} 1\n") != std::string::npos);
     }
 
     void testCacheOff() {
-        startBerthd("cache_ttl_s = 0\n");
+        startVisits("0");
         std::int64_t id = create("uncached");
         std::string path = "/visits/visit_tasks/" + std::to_string(id);
-        CPPUNIT_ASSERT_EQUAL(std::string("uncached"), titleOf(http_->get(path)));
+        CPPUNIT_ASSERT_EQUAL(std::string("uncached"), titleOf(api().get(path)));
         CPPUNIT_ASSERT(!rawGet(cacheKey(id)).has_value());
-        schema_->query("UPDATE visit_tasks SET title = 'changed in SQL' WHERE id = $1", {id});
-        CPPUNIT_ASSERT_EQUAL(std::string("changed in SQL"), titleOf(http_->get(path)));
+        query("UPDATE visit_tasks SET title = 'changed in SQL' WHERE id = $1", {id});
+        CPPUNIT_ASSERT_EQUAL(std::string("changed in SQL"), titleOf(api().get(path)));
     }
 
     void testBadTtlRefusesThePlugin() {
-        startBerthd("cache_ttl_s = -1\n");
-        CPPUNIT_ASSERT_MESSAGE(berthd_->log(), berthd_->waitForLog("cache_ttl_s = -1: must be 0", 3000));
-        CPPUNIT_ASSERT_EQUAL(404, http_->get("/visits/visit_tasks/1").status);
+        startVisits("-1");
+        CPPUNIT_ASSERT_MESSAGE(log(), waitForLog("cache_ttl_s = -1: must be 0"));
+        CPPUNIT_ASSERT_EQUAL(404, api().get("/visits/visit_tasks/<id>", {{"id", 1}}).status());
     }
 
     // A client PUTs a new title and GETs it back, again and again, while Redis is stopped and started
@@ -164,7 +152,7 @@ class VisitsCacheHttpTest : public CppUnit::TestFixture {
     // Redis really held the old title after SIGCONT (a slow machine may let a probe DEL through): up
     // to three are tried.
     void testRedisStoppedAndStartedUnderRequests() {
-        startBerthd("cache_ttl_s = 60\n");
+        startVisits("60");
         std::int64_t id = create("v0");
         std::string path = "/visits/visit_tasks/" + std::to_string(id);
         std::atomic<bool> stop{false};
@@ -172,23 +160,21 @@ class VisitsCacheHttpTest : public CppUnit::TestFixture {
         std::atomic<bool> failed{false};
         std::atomic<bool> hangWanted{false};
         std::atomic<int> hangs{0}, staleHangs{0};
-        std::string failure;  // read after join
+        std::string failure;            // read after join
+        const ApiClient& http = api();  // one connection per call: the thread and this one may share it
         std::thread client([&] {
-            HttpProbe http(berthd_->port(), 10000);
             auto fail = [&](const std::string& what) {
                 failure = what;
                 failed = true;
             };
             auto put = [&](const std::string& title) {
-                HttpResult written =
-                    http.json("PUT", path, R"({"title":")" + title + R"(","hospital_id":7})");
-                if (written.status != 200) fail("PUT " + title + ": " + written.describe());
-                return written.status == 200;
+                ApiResult written = http.put(path, {}, Json::object({{"title", title}, {"hospital_id", 7}}));
+                if (written.status() != 200) fail("PUT " + title + ": " + written.describe());
+                return written.status() == 200;
             };
             auto got = [&](const std::string& title, const std::string& when) {
-                HttpResult read = http.get(path);
-                bool ok = read.status == 200 &&
-                          read.json()->getObject("data")->getValue<std::string>("title") == title;
+                ApiResult read = http.get(path);
+                bool ok = read.status() == 200 && read.data()["title"].asString() == title;
                 if (!ok) fail("GET " + when + ": " + read.describe());
                 return ok;
             };
@@ -258,21 +244,18 @@ class VisitsCacheHttpTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT(reach(pairs.load() + 5));
         stop = true;
         client.join();
-        CPPUNIT_ASSERT_MESSAGE(failure + "\n" + berthd_->log(), failure.empty());
+        CPPUNIT_ASSERT_MESSAGE(failure + "\n" + log(), failure.empty());
         CPPUNIT_ASSERT_MESSAGE(std::to_string(whileDown), whileDown >= 5);
-        CPPUNIT_ASSERT_MESSAGE("caching resumed after Redis came back\n" + berthd_->log(), cachingAgain);
+        CPPUNIT_ASSERT_MESSAGE("caching resumed after Redis came back\n" + log(), cachingAgain);
         CPPUNIT_ASSERT_MESSAGE("no hang left the old title in Redis (of " + std::to_string(hangs.load()) +
                                    "): the failed invalidation was not exercised",
                                staleHangs.load() >= 1);
-        CPPUNIT_ASSERT_MESSAGE(berthd_->log(), berthd_->waitForLog("answers again", 3000));
-        CPPUNIT_ASSERT_EQUAL(0, berthd_->stop());
+        CPPUNIT_ASSERT_MESSAGE(log(), waitForLog("answers again"));
+        CPPUNIT_ASSERT_MESSAGE("the host stops cleanly\n" + log(), ApiTestCase::stop());
     }
 
   private:
     std::string stoppedPid_;  // a Redis left stopped by a failed test: continued in tearDown
-    std::unique_ptr<TestSchema> schema_;
-    std::unique_ptr<BerthdProcess> berthd_;
-    std::unique_ptr<HttpProbe> http_;
 };
 
 CPPUNIT_TEST_SUITE_REGISTRATION(VisitsCacheHttpTest);

@@ -1,31 +1,24 @@
-// GET /visits/visit_tasks/<id>/detail through berthd as a process, with the four downstream
+// GET /visits/visit_tasks/<id>/detail on the test kit's ApiTestCase, with the four downstream
 // services as MockService servers (berth/testing.h): the calls run at once (four answers delayed
-// 200 ms each come back in well under their 800 ms sum), carry the request's X-Request-Id, and a
-// failing service leaves its field null with an entry in "errors"; without the services configured
-// the route answers 503 while the CRUD routes keep working.
-#include <Poco/File.h>
-#include <Poco/JSON/Array.h>
+// 200 ms each come back in well under their 800 ms sum), carry the request's X-Request-Id and
+// tracing headers, and a failing service leaves its field null with an entry in "errors"; without
+// the services configured the route answers 503 while the CRUD routes keep working.
 #include <cppunit/extensions/HelperMacros.h>
 
 #include <chrono>
+#include <optional>
 #include <set>
 
 #include "berth/testing.h"
-#include "berthd_process.h"
-#include "http_probe.h"
 #include "stopwatch.h"
-#include "test_schema.h"
 
 using berth::Json;
-using berth::test::BerthdProcess;
-using berth::test::HttpProbe;
-using berth::test::HttpResult;
-using berth::test::TestSchema;
+using berth::testing::ApiResult;
+using berth::testing::ApiTestCase;
 using berth::testing::MockCall;
 using berth::testing::MockService;
-using Poco::JSON::Object;
 
-class VisitsDetailTest : public CppUnit::TestFixture {
+class VisitsDetailTest : public ApiTestCase {
     CPPUNIT_TEST_SUITE(VisitsDetailTest);
     CPPUNIT_TEST(testServicesCalledAtOnce);
     CPPUNIT_TEST(testFailingServicesLeaveFieldsNull);
@@ -36,45 +29,43 @@ class VisitsDetailTest : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE_END();
 
   public:
+    VisitsDetailTest() : ApiTestCase({BERTH_VISITS_PLUGIN}, BERTH_SOURCE_DIR "/conf/berth.properties") {}
+
     void setUp() override {
+        ApiTestCase::setUp();
         mocks_ = std::make_unique<Mocks>();
-        schema_ = std::make_unique<TestSchema>("visits_detail");
-        berthd_ = std::make_unique<BerthdProcess>();
-        schema_->configure(*berthd_);
-        berthd_->set("db.main.auto_migrate", "true");
-        Poco::File(std::string(BERTH_PLUGIN_DIR) + "/visits.so").copyTo(berthd_->path("plugins/visits.so"));
-        berthd_->writePluginSettings("visits", "prefix = /visits\ndatabase = main\ncache_ttl_s = 0\n");
+        setPlugin("visits", "cache_ttl_s", "0");
     }
     void tearDown() override {
-        http_.reset();
-        berthd_.reset();
-        schema_.reset();
+        ApiTestCase::tearDown();  // the host first: it may still be calling the mocks
         mocks_.reset();
     }
 
-    /// Points clients.<service>.url of the four services at the mocks and starts berthd.
-    void startWithServices() {
+    /// Points clients.<service>.url of the four services at the mocks.
+    void useMocks() {
         for (auto [name, mock] : {std::pair{"hospital-service", &mocks_->hospitals},
                                   {"city-service", &mocks_->cities},
                                   {"product-service", &mocks_->products},
                                   {"user-service", &mocks_->users}})
-            berthd_->set(std::string("clients.") + name + ".url", mock->url());
-        start();
+            set(std::string("clients.") + name + ".url", mock->url());
     }
 
-    void start() {
-        berthd_->start();
-        http_ = std::make_unique<HttpProbe>(berthd_->port());
+    std::int64_t createTask(const Json& body) {
+        ApiResult r = api().post("/visits/visit_tasks", body);
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(r.describe(), 201, r.status());
+        return r.data()["id"].asInt();
     }
 
-    std::int64_t createTask(const std::string& body) {
-        HttpResult r = http_->post("/visits/visit_tasks", body);
-        CPPUNIT_ASSERT_EQUAL_MESSAGE(r.describe(), 201, r.status);
-        return r.json()->getObject("data")->getValue<std::int64_t>("id");
+    static Json newTask(int hospital, std::optional<int> city, Json products, Json users) {
+        Json body = Json::object({{"title", "Visit"}, {"hospital_id", hospital}});
+        if (city) body.set("city_id", *city);
+        if (products.size() > 0) body.set("product_ids", std::move(products));
+        if (users.size() > 0) body.set("user_ids", std::move(users));
+        return body;
     }
 
-    static std::string detailPath(std::int64_t id) {
-        return "/visits/visit_tasks/" + std::to_string(id) + "/detail";
+    ApiResult detail(std::int64_t id, const berth::testing::ApiParams& headers = {}) {
+        return api().get("/visits/visit_tasks/<id>/detail", {{"id", id}}, {}, headers);
     }
 
     void testServicesCalledAtOnce() {
@@ -90,26 +81,23 @@ class VisitsDetailTest : public CppUnit::TestFixture {
         mocks_->products.get("/products", Json::array({Json::object({{"id", 1}}), Json::object({{"id", 2}})}))
             .delay(delay);
         mocks_->users.get("/users", Json::array({Json::object({{"id", 9}, {"name", "Ana"}})})).delay(delay);
-        startWithServices();
-        std::int64_t id =
-            createTask(R"({"title":"Visit","hospital_id":7,"city_id":3,"product_ids":[1,2],"user_ids":[9]})");
+        useMocks();
+        std::int64_t id = createTask(newTask(7, 3, Json::array({1, 2}), Json::array({9})));
 
         auto started = berth::test::Clock::now();
-        HttpResult r = http_->get(detailPath(id), {{"X-Request-Id", "detail-test-1"}});
+        ApiResult r = detail(id, {{"X-Request-Id", "detail-test-1"}});
         long long took = berth::test::msSince(started);
-        CPPUNIT_ASSERT_EQUAL_MESSAGE(r.describe(), 200, r.status);
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(r.describe(), 200, r.status());
         // One after another: 4 × 200 = 800 ms; at once: 200 ms and the database read.
         CPPUNIT_ASSERT_MESSAGE(std::to_string(took) + " ms", took >= 200 && took < 500);
 
-        Object::Ptr task = r.json()->getObject("data");
-        CPPUNIT_ASSERT_EQUAL(std::string("Visit"), task->getValue<std::string>("title"));
-        CPPUNIT_ASSERT_EQUAL(std::string("St. Ann"),
-                             task->getObject("hospital")->getValue<std::string>("name"));
-        CPPUNIT_ASSERT_EQUAL(std::string("Lyon"), task->getObject("city")->getValue<std::string>("name"));
-        CPPUNIT_ASSERT_EQUAL(std::size_t(2), task->getArray("products")->size());
-        CPPUNIT_ASSERT_EQUAL(std::string("Ana"),
-                             task->getArray("users")->getObject(0)->getValue<std::string>("name"));
-        CPPUNIT_ASSERT_EQUAL_MESSAGE(r.describe(), std::size_t(0), task->getArray("errors")->size());
+        const Json& task = r.data();
+        CPPUNIT_ASSERT_EQUAL(std::string("Visit"), task["title"].asString());
+        CPPUNIT_ASSERT_EQUAL(std::string("St. Ann"), task["hospital"]["name"].asString());
+        CPPUNIT_ASSERT_EQUAL(std::string("Lyon"), task["city"]["name"].asString());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), task["products"].size());
+        CPPUNIT_ASSERT_EQUAL(std::string("Ana"), task["users"].at(0)["name"].asString());
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(r.describe(), std::size_t(0), task["errors"].size());
 
         CPPUNIT_ASSERT_EQUAL(std::string("ids=1,2"),
                              mocks_->products.received("GET", "/products").at(0).query);
@@ -128,52 +116,50 @@ class VisitsDetailTest : public CppUnit::TestFixture {
         mocks_->cities.stop();  // unreachable
         mocks_->products.get("/products", Json::array({Json::object({{"id", 1}})}));
         mocks_->users.get("/users", Json::array()).delay(std::chrono::milliseconds(1500));
-        berthd_->set("clients.city-service.retries", "0");
-        berthd_->set("clients.user-service.read_timeout_ms", "150");
-        startWithServices();
-        std::int64_t id =
-            createTask(R"({"title":"Visit","hospital_id":7,"city_id":3,"product_ids":[1],"user_ids":[9]})");
+        useMocks();
+        set("clients.city-service.retries", "0");
+        set("clients.user-service.read_timeout_ms", "150");
+        std::int64_t id = createTask(newTask(7, 3, Json::array({1}), Json::array({9})));
 
-        HttpResult r = http_->get(detailPath(id));
-        CPPUNIT_ASSERT_EQUAL_MESSAGE(r.describe(), 200, r.status);
-        Object::Ptr task = r.json()->getObject("data");
-        CPPUNIT_ASSERT(task->isNull("hospital") && task->isNull("city") && task->isNull("users"));
-        CPPUNIT_ASSERT_EQUAL(std::size_t(1), task->getArray("products")->size());
-        Poco::JSON::Array::Ptr errors = task->getArray("errors");
-        CPPUNIT_ASSERT_EQUAL_MESSAGE(r.describe(), std::size_t(3), errors->size());
+        ApiResult r = detail(id);
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(r.describe(), 200, r.status());
+        const Json& task = r.data();
+        CPPUNIT_ASSERT(task["hospital"].isNull() && task["city"].isNull() && task["users"].isNull());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), task["products"].size());
+        const Json& errors = task["errors"];
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(r.describe(), std::size_t(3), errors.size());
         // In the order of the fields: hospital (answered 404), city (refused), users (timed out).
-        Object::Ptr hospital = errors->getObject(0), city = errors->getObject(1),
-                    users = errors->getObject(2);
-        CPPUNIT_ASSERT_EQUAL(std::string("hospital"), hospital->getValue<std::string>("field"));
-        CPPUNIT_ASSERT_EQUAL(std::string("hospital-service"), hospital->getValue<std::string>("service"));
-        CPPUNIT_ASSERT_EQUAL(50202, hospital->getValue<int>("code"));
-        CPPUNIT_ASSERT_EQUAL(404, hospital->getObject("detail")->getValue<int>("status"));
-        CPPUNIT_ASSERT_EQUAL(std::string("city"), city->getValue<std::string>("field"));
-        CPPUNIT_ASSERT_EQUAL(50201, city->getValue<int>("code"));
+        const Json &hospital = errors.at(0), &city = errors.at(1), &users = errors.at(2);
+        CPPUNIT_ASSERT_EQUAL(std::string("hospital"), hospital["field"].asString());
+        CPPUNIT_ASSERT_EQUAL(std::string("hospital-service"), hospital["service"].asString());
+        CPPUNIT_ASSERT_EQUAL(std::int64_t(50202), hospital["code"].asInt());
+        CPPUNIT_ASSERT_EQUAL(std::int64_t(404), hospital["detail"]["status"].asInt());
+        CPPUNIT_ASSERT_EQUAL(std::string("city"), city["field"].asString());
+        CPPUNIT_ASSERT_EQUAL(std::int64_t(50201), city["code"].asInt());
         CPPUNIT_ASSERT_EQUAL(std::string("service 'city-service' is unreachable"),
-                             city->getValue<std::string>("message"));
-        CPPUNIT_ASSERT_EQUAL(std::string("users"), users->getValue<std::string>("field"));
-        CPPUNIT_ASSERT_EQUAL(50401, users->getValue<int>("code"));
+                             city["message"].asString());
+        CPPUNIT_ASSERT_EQUAL(std::string("users"), users["field"].asString());
+        CPPUNIT_ASSERT_EQUAL(std::int64_t(50401), users["code"].asInt());
     }
 
     void testMissingTaskAndEmptyFields() {
         mocks_->hospitals.get("/hospitals/7", Json::object({{"id", 7}}));
-        startWithServices();
-        HttpResult missing = http_->get(detailPath(999999));
-        CPPUNIT_ASSERT_EQUAL_MESSAGE(missing.describe(), 404, missing.status);
-        CPPUNIT_ASSERT_EQUAL(40401, missing.json()->getValue<int>("code"));
+        useMocks();
+        ApiResult missing = detail(999999);
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(missing.describe(), 404, missing.status());
+        CPPUNIT_ASSERT_EQUAL(40401, missing.code());
         CPPUNIT_ASSERT_EQUAL(std::size_t(0), mocks_->hospitals.received().size());
 
         // No city, no products, no users: nothing to ask those services.
-        std::int64_t id = createTask(R"({"title":"Visit","hospital_id":7})");
-        HttpResult r = http_->get(detailPath(id));
-        CPPUNIT_ASSERT_EQUAL_MESSAGE(r.describe(), 200, r.status);
-        Object::Ptr task = r.json()->getObject("data");
-        CPPUNIT_ASSERT_EQUAL(7, task->getObject("hospital")->getValue<int>("id"));
-        CPPUNIT_ASSERT(task->isNull("city"));
-        CPPUNIT_ASSERT_EQUAL(std::size_t(0), task->getArray("products")->size());
-        CPPUNIT_ASSERT_EQUAL(std::size_t(0), task->getArray("users")->size());
-        CPPUNIT_ASSERT_EQUAL(std::size_t(0), task->getArray("errors")->size());
+        std::int64_t id = createTask(newTask(7, std::nullopt, Json::array(), Json::array()));
+        ApiResult r = detail(id);
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(r.describe(), 200, r.status());
+        const Json& task = r.data();
+        CPPUNIT_ASSERT_EQUAL(std::int64_t(7), task["hospital"]["id"].asInt());
+        CPPUNIT_ASSERT(task["city"].isNull());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), task["products"].size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), task["users"].size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), task["errors"].size());
         for (MockService* mock : {&mocks_->cities, &mocks_->products, &mocks_->users})
             CPPUNIT_ASSERT(mock->received().empty());
     }
@@ -181,31 +167,30 @@ class VisitsDetailTest : public CppUnit::TestFixture {
     void testFanOutDeadlineIs504() {
         mocks_->hospitals.get("/hospitals/7", Json::object({{"id", 7}}))
             .delay(std::chrono::milliseconds(1500));
-        berthd_->writePluginSettings(
-            "visits", "prefix = /visits\ndatabase = main\ncache_ttl_s = 0\ndetail_timeout_ms = 300\n");
-        startWithServices();
-        std::int64_t id = createTask(R"({"title":"Visit","hospital_id":7})");
+        setPlugin("visits", "detail_timeout_ms", "300");
+        useMocks();
+        std::int64_t id = createTask(newTask(7, std::nullopt, Json::array(), Json::array()));
         auto started = berth::test::Clock::now();
-        HttpResult r = http_->get(detailPath(id));
+        ApiResult r = detail(id);
         long long took = berth::test::msSince(started);
-        CPPUNIT_ASSERT_EQUAL_MESSAGE(r.describe(), 504, r.status);
-        CPPUNIT_ASSERT_EQUAL(50402, r.json()->getValue<int>("code"));
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(r.describe(), 504, r.status());
+        CPPUNIT_ASSERT_EQUAL(50402, r.code());
         CPPUNIT_ASSERT_MESSAGE(std::to_string(took) + " ms", took < 1000);
     }
 
     void testServicesNotConfigured() {
+        unset("clients");  // conf/berth.properties names the four services
         start();
-        CPPUNIT_ASSERT(berthd_->waitForLog("will answer 503: no service 'hospital-service'"));
-        std::int64_t id = createTask(R"({"title":"Visit","hospital_id":7})");
-        HttpResult r = http_->get(detailPath(id));
-        CPPUNIT_ASSERT_EQUAL_MESSAGE(r.describe(), 503, r.status);
-        CPPUNIT_ASSERT_EQUAL(50311, r.json()->getValue<int>("code"));
-        Poco::JSON::Array::Ptr missing = r.json()->getObject("error")->getArray("missing");
-        CPPUNIT_ASSERT_EQUAL(std::size_t(4), missing->size());
-        CPPUNIT_ASSERT_EQUAL(std::string("clients.hospital-service.url"),
-                             missing->getElement<std::string>(0));
-        HttpResult plain = http_->get("/visits/visit_tasks/" + std::to_string(id));
-        CPPUNIT_ASSERT_EQUAL_MESSAGE(plain.describe(), 200, plain.status);
+        CPPUNIT_ASSERT_MESSAGE(log(), waitForLog("will answer 503: no service 'hospital-service'"));
+        std::int64_t id = createTask(newTask(7, std::nullopt, Json::array(), Json::array()));
+        ApiResult r = detail(id);
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(r.describe(), 503, r.status());
+        CPPUNIT_ASSERT_EQUAL(50311, r.code());
+        const Json& missing = r.error()["missing"];
+        CPPUNIT_ASSERT_EQUAL(std::size_t(4), missing.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("clients.hospital-service.url"), missing.at(0).asString());
+        ApiResult plain = api().get("/visits/visit_tasks/<id>", {{"id", id}});
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(plain.describe(), 200, plain.status());
     }
 
     // With tracing on, each downstream call is a client span of the request's trace: the four
@@ -215,17 +200,15 @@ class VisitsDetailTest : public CppUnit::TestFixture {
         mocks_->cities.get("/cities/3", Json::object({{"id", 3}}));
         mocks_->products.get("/products", Json::array());
         mocks_->users.get("/users", Json::array());
-        berthd_->set("tracing.enabled", "true");
-        berthd_->set("tracing.sample_rate", "1");
-        berthd_->set("tracing.file", berthd_->path("spans.jsonl"));
-        startWithServices();
-        std::int64_t id =
-            createTask(R"({"title":"Visit","hospital_id":7,"city_id":3,"product_ids":[1],"user_ids":[2]})");
+        set("tracing.enabled", "true");
+        set("tracing.sample_rate", "1");
+        set("tracing.file", "spans.jsonl");  // in dir()
+        useMocks();
+        std::int64_t id = createTask(newTask(7, 3, Json::array({1}), Json::array({2})));
         const std::string traceId = "463ac35c9f6413ad48485a3953bb6124";
-        HttpResult r = http_->get(
-            detailPath(id),
-            {{"X-B3-TraceId", traceId}, {"X-B3-SpanId", "a2fb4a1d1a96d312"}, {"X-B3-Sampled", "1"}});
-        CPPUNIT_ASSERT_EQUAL_MESSAGE(r.describe(), 200, r.status);
+        ApiResult r = detail(
+            id, {{"X-B3-TraceId", traceId}, {"X-B3-SpanId", "a2fb4a1d1a96d312"}, {"X-B3-Sampled", "1"}});
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(r.describe(), 200, r.status());
         std::set<std::string> spans;
         for (MockService* mock : {&mocks_->hospitals, &mocks_->cities, &mocks_->products, &mocks_->users}) {
             MockCall call = mock->received().at(0);
@@ -233,7 +216,7 @@ class VisitsDetailTest : public CppUnit::TestFixture {
             CPPUNIT_ASSERT_EQUAL(std::string("1"), call.header("X-B3-Sampled"));
             std::string span = call.header("X-B3-SpanId");
             CPPUNIT_ASSERT_EQUAL(std::size_t(16), span.size());
-            CPPUNIT_ASSERT(call.header("X-B3-ParentSpanId") != "a2fb4a1d1a96d312");  // berthd's server span
+            CPPUNIT_ASSERT(call.header("X-B3-ParentSpanId") != "a2fb4a1d1a96d312");  // the host's server span
             CPPUNIT_ASSERT_EQUAL("00-" + traceId + "-" + span + "-01", call.header("traceparent"));
             spans.insert(span);
         }
@@ -241,14 +224,11 @@ class VisitsDetailTest : public CppUnit::TestFixture {
     }
 
   private:
-    // Made per test (CppUnit makes every fixture up front): four servers at a time, not twenty.
+    // Made per test (CppUnit makes every fixture up front): four servers at a time, not twenty-four.
     struct Mocks {
         MockService hospitals, cities, products, users;
     };
     std::unique_ptr<Mocks> mocks_;
-    std::unique_ptr<TestSchema> schema_;
-    std::unique_ptr<BerthdProcess> berthd_;
-    std::unique_ptr<HttpProbe> http_;
 };
 
 CPPUNIT_TEST_SUITE_REGISTRATION(VisitsDetailTest);

@@ -30,9 +30,9 @@ namespace {
 
 constexpr long kJsonBudget = 12000;
 constexpr long kPlaintextBudget = 9000;
-// Issue 6 asks for 1.15; measured 1.17-1.22 today (not met yet, issue open). This guard stops it
-// getting worse until the gap is closed; lower it to 1.15 then.
-constexpr double kTracingRatioBudget = 1.25;
+// Issue 6: /bench/json with tracing at 100% and the access log on costs at most 15% more than
+// with both off. Measured 1.10-1.14 (one access log pass writes each record's line and span).
+constexpr double kTracingRatioBudget = 1.15;
 
 using Settings = std::vector<std::pair<std::string, std::string>>;
 

@@ -1,7 +1,8 @@
 #pragma once
 // The Zipkin v2 span schema (zipkin-api's zipkin2-api.yaml, Span) as a check for the tracing tests:
 // what a collector would refuse, and what the tests require on top (every span has a kind when
-// `requireKind`). Also parsing a POSTed batch (a JSON array) or a span file (JSON lines).
+// `requireKind`). Also parsing a POSTed batch (a JSON array), all a collector received, or a span
+// file (JSON lines).
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
@@ -120,6 +121,16 @@ inline std::vector<Poco::JSON::Object::Ptr> parseBatch(const std::string& body) 
     std::vector<Poco::JSON::Object::Ptr> spans;
     for (std::size_t i = 0; i < array->size(); ++i)
         spans.push_back(array->getObject(static_cast<unsigned>(i)));
+    return spans;
+}
+
+/// Every span of every batch a collector received, in order: `calls` is a LoopbackServer's
+/// received() (any sequence of calls with a `body`).
+template <class Calls>
+std::vector<Poco::JSON::Object::Ptr> parseBatches(const Calls& calls) {
+    std::vector<Poco::JSON::Object::Ptr> spans;
+    for (const auto& call : calls)
+        for (Poco::JSON::Object::Ptr& span : parseBatch(call.body)) spans.push_back(std::move(span));
     return spans;
 }
 

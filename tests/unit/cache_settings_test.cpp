@@ -19,7 +19,9 @@ class CacheSettingsTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testAbsentIsNotConfigured);
     CPPUNIT_TEST(testValues);
     CPPUNIT_TEST(testProblems);
+    CPPUNIT_TEST(testKeyPrefixProblems);
     CPPUNIT_TEST(testUndefinedVariableIsAWarning);
+    CPPUNIT_TEST(testBreakerBackoff);
     CPPUNIT_TEST_SUITE_END();
 
   public:
@@ -31,6 +33,7 @@ class CacheSettingsTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT(!s.configured());
         CPPUNIT_ASSERT_EQUAL(6379, s.port);
         CPPUNIT_ASSERT_EQUAL(16, s.poolSize);
+        CPPUNIT_ASSERT_EQUAL(std::string(), s.keyPrefix);
     }
 
     void testValues() {
@@ -39,6 +42,7 @@ class CacheSettingsTest : public CppUnit::TestFixture {
         config->setString("redis.port", "6380");
         config->setString("redis.password", "s3cret");
         config->setString("redis.db", "3");
+        config->setString("redis.key_prefix", "staging:");
         config->setString("redis.pool_size", "4");
         config->setString("redis.pool_wait_ms", "0");
         config->setString("redis.connect_timeout_ms", "100");
@@ -51,6 +55,7 @@ class CacheSettingsTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT_EQUAL(6380, s.port);
         CPPUNIT_ASSERT_EQUAL(std::string("s3cret"), s.password);
         CPPUNIT_ASSERT_EQUAL(3, s.db);
+        CPPUNIT_ASSERT_EQUAL(std::string("staging:"), s.keyPrefix);
         CPPUNIT_ASSERT_EQUAL(4, s.poolSize);
         CPPUNIT_ASSERT_EQUAL(0, s.poolWaitMs);
         CPPUNIT_ASSERT_EQUAL(100, s.connectTimeoutMs);
@@ -74,6 +79,29 @@ class CacheSettingsTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT_EQUAL(std::string("redis.pool_size = 'many' is not an integer"), problems[2]);
     }
 
+    // A prefix that a SCAN pattern would read differently, or that could hide a key in plain sight.
+    void testKeyPrefixProblems() {
+        for (const std::string& bad : {std::string("tenant*:"), std::string("a b:"), std::string("x[1]:"),
+                                       std::string("a\\b"), std::string(129, 'k')}) {
+            Poco::AutoPtr<MapConfiguration> config(new MapConfiguration);
+            config->setString("redis.host", "localhost");
+            config->setString("redis.key_prefix", bad);
+            Strings problems, warnings;
+            CacheSettings s = loadCacheSettings(*config, problems, warnings);
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(bad, std::size_t(1), problems.size());
+            CPPUNIT_ASSERT_MESSAGE(problems[0], problems[0].find("redis.key_prefix = '") == 0);
+            CPPUNIT_ASSERT_MESSAGE(problems[0],
+                                   problems[0].find("letters, digits and : _ - . only") != std::string::npos);
+            CPPUNIT_ASSERT_EQUAL(std::string(), s.keyPrefix);
+        }
+        Poco::AutoPtr<MapConfiguration> config(new MapConfiguration);
+        config->setString("redis.key_prefix", "kit_123_4.a-b:" + std::string(114, 'k'));  // 128 characters
+        Strings problems, warnings;
+        CPPUNIT_ASSERT_EQUAL(std::size_t(128),
+                             loadCacheSettings(*config, problems, warnings).keyPrefix.size());
+        CPPUNIT_ASSERT(problems.empty());
+    }
+
     void testUndefinedVariableIsAWarning() {
         Poco::AutoPtr<MapConfiguration> config(new MapConfiguration);
         config->setString("redis.host", "${system.env.BERTH_SURELY_UNDEFINED_REDIS}");
@@ -86,6 +114,36 @@ class CacheSettingsTest : public CppUnit::TestFixture {
                                warnings[0].find("redis.host: ${system.env.BERTH_SURELY_UNDEFINED_REDIS} is "
                                                 "not defined") != std::string::npos);
         CPPUNIT_ASSERT(!s.configured());
+    }
+
+    // redis.backoff_initial_ms and redis.backoff_max_ms: 250 and 2000 by default, ranged, and the
+    // max no shorter than the first wait.
+    void testBreakerBackoff() {
+        Poco::AutoPtr<MapConfiguration> config(new MapConfiguration);
+        Strings problems, warnings;
+        CacheSettings s = loadCacheSettings(*config, problems, warnings);
+        CPPUNIT_ASSERT_EQUAL(250, s.backoffInitialMs);
+        CPPUNIT_ASSERT_EQUAL(2000, s.backoffMaxMs);
+        config->setString("redis.backoff_initial_ms", "1500");
+        config->setString("redis.backoff_max_ms", "1500");
+        s = loadCacheSettings(*config, problems, warnings);
+        CPPUNIT_ASSERT(problems.empty());
+        CPPUNIT_ASSERT_EQUAL(1500, s.backoffInitialMs);
+        CPPUNIT_ASSERT_EQUAL(1500, s.backoffMaxMs);
+        config->setString("redis.backoff_max_ms", "1000");
+        loadCacheSettings(*config, problems, warnings);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), problems.size());
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("redis.backoff_max_ms = 1000 is below redis.backoff_initial_ms = 1500"), problems[0]);
+        problems.clear();
+        config->setString("redis.backoff_initial_ms", "0");
+        config->setString("redis.backoff_max_ms", "3600001");
+        loadCacheSettings(*config, problems, warnings);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), problems.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("redis.backoff_initial_ms = 0 is out of range [1, 3600000]"),
+                             problems[0]);
+        CPPUNIT_ASSERT_EQUAL(std::string("redis.backoff_max_ms = 3600001 is out of range [1, 3600000]"),
+                             problems[1]);
     }
 };
 

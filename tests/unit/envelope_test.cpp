@@ -36,6 +36,7 @@ class EnvelopeTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testSuccessEscapesData);
     CPPUNIT_TEST(testErrorBytes);
     CPPUNIT_TEST(testErrorEscapesMessageAndRequestId);
+    CPPUNIT_TEST(testErrorWithTraceId);
     CPPUNIT_TEST(testErrorCodeRange);
     CPPUNIT_TEST(testAppendsToExistingText);
     CPPUNIT_TEST(testEnvelopesParseBack);
@@ -85,6 +86,25 @@ class EnvelopeTest : public CppUnit::TestFixture {
             std::string(
                 R"({"status":false,"code":400,"message":"say \"no\"\\\r\n\u0001","error":"\ufffd","request_id":"a\"b"})"),
             error(400, "say \"no\"\\\r\n\x01", "\xfe", "a\"b"));
+    }
+
+    void testErrorWithTraceId() {
+        std::string out;
+        writeErrorEnvelope(out, 50402, "timed out", nullptr, "rid-1", "463ac35c9f6413ad48485a3953bb6124");
+        CPPUNIT_ASSERT_EQUAL(
+            std::string(
+                R"({"status":false,"code":50402,"message":"timed out","error":null,"request_id":"rid-1","trace_id":"463ac35c9f6413ad48485a3953bb6124"})"),
+            out);
+        out.clear();
+        writeErrorEnvelope(out, 400, "m", nullptr, "r", "a\"b");  // escaped like the request id
+        CPPUNIT_ASSERT_EQUAL(
+            std::string(
+                R"({"status":false,"code":400,"message":"m","error":null,"request_id":"r","trace_id":"a\"b"})"),
+            out);
+        out.clear();
+        writeErrorEnvelope(out, 400, "m", nullptr, "r", "");  // not traced: no field at all
+        CPPUNIT_ASSERT_EQUAL(
+            std::string(R"({"status":false,"code":400,"message":"m","error":null,"request_id":"r"})"), out);
     }
 
     void testErrorCodeRange() {

@@ -2,7 +2,6 @@
 // parallel, the first error rethrown after every task finished, the timeout (504) with queued
 // tasks cancelled and running ones left to finish, the request context carried into the tasks, a
 // full queue (503), nested gathers on a single thread, and gather without berthd.
-#include <Poco/Logger.h>
 #include <cppunit/extensions/HelperMacros.h>
 
 #include <atomic>
@@ -14,15 +13,15 @@
 #include "berth/error.h"
 #include "berth/fanout.h"
 #include "fanout/fanout_executor.h"
+#include "installed_fanout.h"
 #include "observe/log_context.h"
 #include "stopwatch.h"
 
 using berth::ApiError;
 using berth::gather;
 using berth::gatherAll;
-using berth::server::FanOutExecutor;
-using berth::server::FanOutSettings;
 using berth::test::Clock;
+using Installed = berth::test::InstalledFanOut;
 using berth::test::msSince;
 using std::chrono::milliseconds;
 
@@ -31,23 +30,6 @@ namespace {
 void sleepMs(int ms) {
     std::this_thread::sleep_for(milliseconds(ms));
 }
-
-/// An executor installed behind gather for the test's lifetime.
-class Installed {
-  public:
-    explicit Installed(int threads = 8, int maxQueued = 64)
-        : executor_(FanOutSettings{threads, maxQueued}, Poco::Logger::get("berth.fanout.test")) {
-        berth::setFanOutRunner(&executor_);
-    }
-    ~Installed() {
-        berth::setFanOutRunner(nullptr);
-        executor_.stopBy(Clock::now() + std::chrono::seconds(5));
-    }
-    FanOutExecutor& executor() { return executor_; }
-
-  private:
-    FanOutExecutor executor_;
-};
 
 }  // namespace
 

@@ -1,19 +1,23 @@
 // berth::Logged and berth::logged (berth/log.h): the start and end lines with their fields as
 // Poco::Message parameters, the duration and outcome, an exception's type and message (and the
-// exception passed on), the level, and the span of its own while tracing is on.
+// exception passed on), the level, and the span of its own while tracing is on — which both lines
+// name in the log context.
 #include <Poco/AutoPtr.h>
 #include <Poco/Channel.h>
 #include <Poco/Logger.h>
 #include <Poco/Message.h>
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <chrono>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "berth/log.h"
+#include "observe/log_context.h"
 #include "test_helpers.h"
 #include "trace/current_span.h"
 #include "trace/tracing.h"
@@ -22,10 +26,35 @@
 
 namespace {
 
+// Keeps each message and the span id the JSON formatter would have written with it.
 class KeepMessages : public Poco::Channel {
   public:
-    void log(const Poco::Message& message) override { messages.push_back(message); }
+    void log(const Poco::Message& message) override {
+        messages.push_back(message);
+        spanIds.emplace_back(berth::server::currentLogContext().spanIdView());
+    }
     std::vector<Poco::Message> messages;
+    std::vector<std::string> spanIds;
+};
+
+// Tracing on, with spans written to a file of its own; spans() stops it and reads them back.
+class SpanFile {
+  public:
+    SpanFile() : tracing_(settings(dir_), Poco::Logger::get("test.tracing")) {}
+    std::vector<Poco::JSON::Object::Ptr> spans() {
+        tracing_.stop();
+        return berth::test::parseLines(berth::test::readText(dir_.file("spans.jsonl")));
+    }
+
+  private:
+    static berth::server::TraceSettings settings(const berth::test::TempDir& dir) {
+        berth::server::TraceSettings s;
+        s.enabled = true;
+        s.file = dir.file("spans.jsonl");
+        return s;
+    }
+    berth::test::TempDir dir_;
+    berth::server::Tracing tracing_;
 };
 
 struct Boom : std::runtime_error {
@@ -41,6 +70,7 @@ class LoggedTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testScopeAndLevel);
     CPPUNIT_TEST(testScopeLeftByException);
     CPPUNIT_TEST(testSpanOfItsOwn);
+    CPPUNIT_TEST(testStartAndEndNameTheUnitsSpan);
     CPPUNIT_TEST_SUITE_END();
 
   public:
@@ -58,8 +88,11 @@ class LoggedTest : public CppUnit::TestFixture {
     }
 
     void testWrapperLogsStartAndEnd() {
-        int result = berth::logged(
-            *logger_, berth::LogSpec("db", "visits", "load task", "loads one visit task"), [] { return 42; });
+        int result =
+            berth::logged(*logger_, berth::LogSpec("db", "visits", "load task", "loads one visit task"), [] {
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                return 42;
+            });
         CPPUNIT_ASSERT_EQUAL(42, result);
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), channel_->messages.size());
         const Poco::Message& start = message(0);
@@ -75,7 +108,8 @@ class LoggedTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT_EQUAL(std::string("end"), end.get("phase"));
         CPPUNIT_ASSERT_EQUAL(std::string("ok"), end.get("outcome"));
         CPPUNIT_ASSERT(end.getText().rfind("load task: ok in ", 0) == 0);
-        CPPUNIT_ASSERT(std::stod(end.get("duration_ms")) >= 0.0);
+        CPPUNIT_ASSERT_MESSAGE(end.get("duration_ms"),
+                               std::stod(end.get("duration_ms")) >= 20.0);  // the sleep
         CPPUNIT_ASSERT(!end.has("error"));
 
         berth::logged(*logger_, berth::LogSpec("job", "visits", "no result"), [] {});  // void works too
@@ -132,11 +166,7 @@ class LoggedTest : public CppUnit::TestFixture {
     }
 
     void testSpanOfItsOwn() {
-        berth::test::TempDir dir;
-        berth::server::TraceSettings settings;
-        settings.enabled = true;
-        settings.file = dir.file("spans.jsonl");
-        berth::server::Tracing tracing(settings, Poco::Logger::get("test.tracing"));
+        SpanFile file;
         berth::server::TraceContext request;
         request.traceLow = 0x48485a3953bb6124ull;
         request.spanId = 0x1111111111111111ull;
@@ -150,8 +180,7 @@ class LoggedTest : public CppUnit::TestFixture {
             }
             berth::logged(*logger_, berth::LogSpec("db", "visits", "quiet").tracing(false), [] {});
         }
-        tracing.stop();
-        auto spans = berth::test::parseLines(berth::test::readText(dir.file("spans.jsonl")));
+        auto spans = file.spans();
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), spans.size());
         Poco::JSON::Object::Ptr span = spans[0];
         CPPUNIT_ASSERT_EQUAL(std::string(), berth::test::describeProblems(span, false));
@@ -163,6 +192,32 @@ class LoggedTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT_EQUAL(std::string("loads one"), tags->getValue<std::string>("description"));
         CPPUNIT_ASSERT_EQUAL(std::string("(anonymous namespace)::Boom: the price list is gone"),
                              tags->getValue<std::string>("error"));
+    }
+
+    void testStartAndEndNameTheUnitsSpan() {
+        SpanFile file;
+        berth::server::TraceContext request = berth::test::sampledRequest();
+        {
+            berth::server::CurrentSpanScope current(&request);
+            berth::logged(*logger_, berth::LogSpec("job", "visits", "ok unit"), [] {});
+            try {
+                berth::logged(*logger_, berth::LogSpec("job", "visits", "failed unit"), [] { throw Boom(); });
+            } catch (const Boom&) {
+            }
+            logger_->information("after the units");
+        }
+        std::vector<std::string> spans;  // in the order they finished: "ok unit", "failed unit"
+        for (const auto& span : file.spans()) spans.push_back(span->getValue<std::string>("id"));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), spans.size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(5), channel_->spanIds.size());
+        for (std::size_t unit = 0; unit < 2; ++unit) {
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(message(2 * unit).getText(), spans[unit],
+                                         channel_->spanIds[2 * unit]);
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(message(2 * unit + 1).getText(), spans[unit],
+                                         channel_->spanIds[2 * unit + 1]);
+        }
+        // Once the unit is over, lines name the request's span again.
+        CPPUNIT_ASSERT_EQUAL(std::string("1111111111111111"), channel_->spanIds[4]);
     }
 
   private:

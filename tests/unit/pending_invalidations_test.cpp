@@ -1,5 +1,6 @@
 // The set of keys whose invalidation did not reach Redis (sdk/src/pending_invalidations.h): the
-// limit, the retry pacing, and that a retry's success does not forget a key added again meanwhile.
+// limit, the retry pacing, and that a write that lands — a retry's DEL, or a put or invalidate that
+// took its mark before sending — does not forget a key whose later write failed meanwhile.
 #include <cppunit/extensions/HelperMacros.h>
 
 #include <thread>
@@ -11,14 +12,15 @@ using namespace std::chrono_literals;
 
 class PendingInvalidationsTest : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE(PendingInvalidationsTest);
-    CPPUNIT_TEST(testAddRemoveContains);
+    CPPUNIT_TEST(testAddDeliverContains);
     CPPUNIT_TEST(testLimit);
     CPPUNIT_TEST(testRetryPacing);
     CPPUNIT_TEST(testAddedAgainDuringRetryIsKept);
+    CPPUNIT_TEST(testWriteLandingAfterALaterFailureKeepsIt);
     CPPUNIT_TEST_SUITE_END();
 
   public:
-    void testAddRemoveContains() {
+    void testAddDeliverContains() {
         PendingInvalidations pending(10);
         CPPUNIT_ASSERT(pending.empty());
         CPPUNIT_ASSERT(!pending.contains("a"));
@@ -27,9 +29,9 @@ class PendingInvalidationsTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT(!pending.empty());
         CPPUNIT_ASSERT(pending.contains("a"));
         CPPUNIT_ASSERT(!pending.contains("b"));
-        pending.remove("b");
+        pending.delivered("b", pending.mark());
         CPPUNIT_ASSERT(pending.contains("a"));
-        pending.remove("a");
+        pending.delivered("a", pending.mark());  // a write of "a" that began after its failure landed
         CPPUNIT_ASSERT(pending.empty());
         CPPUNIT_ASSERT(!pending.contains("a"));
     }
@@ -41,7 +43,7 @@ class PendingInvalidationsTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT(!pending.add("c"));
         CPPUNIT_ASSERT(!pending.contains("c"));
         CPPUNIT_ASSERT(pending.add("a"));  // one already there is no new entry
-        pending.remove("a");
+        pending.delivered("a", pending.mark());
         CPPUNIT_ASSERT(pending.add("c"));
     }
 
@@ -68,6 +70,23 @@ class PendingInvalidationsTest : public CppUnit::TestFixture {
         keys = pending.due(0ms);
         CPPUNIT_ASSERT_EQUAL(std::size_t(1), keys.size());
         pending.delivered(keys[0].first, keys[0].second);
+        CPPUNIT_ASSERT(pending.empty());
+    }
+
+    // Thread 1 sends a write of "a" (put or invalidate); thread 2's invalidation of "a" begins after
+    // it and fails; then thread 1's write lands. Redis holds thread 1's value, older than the state
+    // thread 2 invalidated: "a" must stay pending. A write that began after the failure clears it.
+    void testWriteLandingAfterALaterFailureKeepsIt() {
+        PendingInvalidations pending(10);
+        pending.add("b");
+        std::uint64_t first = pending.mark();  // thread 1, before sending
+        pending.add("a");                      // thread 2's write failed
+        pending.delivered("a", first);         // thread 1's write landed
+        pending.delivered("b", first);         // it does clear a key that failed before it began
+        CPPUNIT_ASSERT(pending.contains("a"));
+        CPPUNIT_ASSERT(!pending.contains("b"));
+        std::uint64_t later = pending.mark();
+        pending.delivered("a", later);
         CPPUNIT_ASSERT(pending.empty());
     }
 };

@@ -1,5 +1,6 @@
 // HttpPipeline::handle end to end without a network: request ids, header limits, CORS, host
-// endpoints, routing outcomes, and how a handler's reply or exception becomes the response.
+// endpoints, routing outcomes, and how a handler's reply or exception becomes the response; with a
+// request tracer, the trace id in error envelopes and the tracestate the handler passes on.
 #include <cppunit/extensions/HelperMacros.h>
 
 #include <Poco/AutoPtr.h>
@@ -17,6 +18,8 @@
 #include "berth/error.h"
 #include "http/pipeline.h"
 #include "test_helpers.h"
+#include "trace/request_tracer.h"
+#include "trace/trace_state.h"
 
 using berth::ApiError;
 using berth::Json;
@@ -122,6 +125,9 @@ class PipelineTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testPreflightRefused);
     CPPUNIT_TEST(testPreflightWithoutCorsIsPlainOptions);
     CPPUNIT_TEST(testReject);
+    CPPUNIT_TEST(testTracedErrorsNameTheirTrace);
+    CPPUNIT_TEST(testUntracedErrorsHaveNoTraceId);
+    CPPUNIT_TEST(testTraceStateWhileTheHandlerRuns);
     CPPUNIT_TEST_SUITE_END();
 
   public:
@@ -151,6 +157,9 @@ class PipelineTest : public CppUnit::TestFixture {
             return v ? Json(*v) : Json();
         });
         routes.get("/reqid", [](const Request& r) -> Reply { return Json(r.requestId()); });
+        routes.get("/tracestate", [](const Request&) -> Reply {
+            return Json(std::string(berth::server::currentTraceState()));
+        });
         routes.get("/error", [](const Request&) -> Reply {
             throw ApiError(422, 42201, "cannot greet \"nobody\"", Json::object({{"field", "name"}}));
         });
@@ -711,6 +720,67 @@ class PipelineTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT_EQUAL(std::string("rid-413"), std::string(response.requestId));
         CPPUNIT_ASSERT_EQUAL(errorBody(413, "request body too large", "at most 10 bytes", "rid-413"),
                              response.body);
+    }
+
+    void testTracedErrorsNameTheirTrace() {
+        const std::string trace = "463ac35c9f6413ad48485a3953bb6124", span = "a2fb4a1d1a96d312";
+        berth::server::RequestTracer tracer(berth::server::Sampler::forRate(1));
+        pipeline_->setRequestTracer(&tracer);
+        HttpResponse continued =
+            run({Method::Get,
+                 "/p/error",
+                 {{"X-Request-Id", "rid-1"}, {"traceparent", "00-" + trace + "-" + span + "-01"}}});
+        CPPUNIT_ASSERT_EQUAL(422, continued.status);
+        CPPUNIT_ASSERT_EQUAL(
+            std::string(
+                R"({"status":false,"code":42201,"message":"cannot greet \"nobody\"","error":{"field":"name"},"request_id":"rid-1","trace_id":")" +
+                trace + "\"}"),
+            continued.body);
+        // A new trace of ours: its id is the request id. A caller's trace that is not sampled still
+        // names its id (the log lines carry it).
+        HttpResponse fresh = run({Method::Get, "/p/crash"});
+        CPPUNIT_ASSERT_EQUAL(500, fresh.status);
+        CPPUNIT_ASSERT_EQUAL(std::string(fresh.requestId), Json::parse(fresh.body)["trace_id"].asString());
+        HttpResponse notSampled =
+            run({Method::Get, "/p/api503", {{"b3", trace.substr(16) + "-" + span + "-0"}}});
+        CPPUNIT_ASSERT_EQUAL(trace.substr(16), Json::parse(notSampled.body)["trace_id"].asString());
+        // The success envelope stays as it was.
+        CPPUNIT_ASSERT_EQUAL(
+            std::string(R"({"status":true,"code":0,"message":"ok","data":{"greeting":"hi a"}})"),
+            run({Method::Get, "/p/greet/a", {{"b3", trace + "-" + span}}}).body);
+        pipeline_->setRequestTracer(nullptr);
+    }
+
+    void testUntracedErrorsHaveNoTraceId() {
+        berth::server::RequestTracer tracer(berth::server::Sampler::forRate(0));
+        pipeline_->setRequestTracer(&tracer);
+        for (const Call& call :
+             {Call{Method::Get, "/p/error"},                           // not sampled
+              Call{Method::Get, "/p/error", {{"X-B3-Sampled", "0"}}},  // no ids to name
+              Call{Method::Get, "/nowhere", {{"b3", "463ac35c9f6413ad-a2fb4a1d1a96d312-1"}}}})
+            CPPUNIT_ASSERT_MESSAGE(call.target, Json::parse(run(call).body).find("trace_id") == nullptr);
+        pipeline_->setRequestTracer(nullptr);  // tracing off
+        Json off =
+            Json::parse(run({Method::Get, "/p/error", {{"b3", "463ac35c9f6413ad-a2fb4a1d1a96d312-1"}}}).body);
+        CPPUNIT_ASSERT(off.find("trace_id") == nullptr);
+    }
+
+    void testTraceStateWhileTheHandlerRuns() {
+        const std::string parent = "00-463ac35c9f6413ad48485a3953bb6124-a2fb4a1d1a96d312-01";
+        const std::string state = "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE";
+        auto seen = [&](const Headers& headers) {
+            HttpResponse response = run({Method::Get, "/p/tracestate", headers});
+            CPPUNIT_ASSERT(berth::server::currentTraceState().empty());  // restored after the handler
+            return Json::parse(response.body)["data"].asString();
+        };
+        berth::server::RequestTracer tracer(berth::server::Sampler::forRate(1));
+        pipeline_->setRequestTracer(&tracer);
+        CPPUNIT_ASSERT_EQUAL(state, seen({{"traceparent", parent}, {"tracestate", state}}));
+        CPPUNIT_ASSERT_EQUAL(std::string(),
+                             seen({{"b3", "463ac35c9f6413ad-a2fb4a1d1a96d312"}, {"tracestate", state}}));
+        CPPUNIT_ASSERT_EQUAL(std::string(), seen({{"tracestate", state}}));
+        pipeline_->setRequestTracer(nullptr);  // tracing off: nothing is passed on
+        CPPUNIT_ASSERT_EQUAL(std::string(), seen({{"traceparent", parent}, {"tracestate", state}}));
     }
 
   private:

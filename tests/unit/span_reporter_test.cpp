@@ -17,6 +17,7 @@
 #include "eventually.h"
 #include "http/route_table.h"
 #include "loopback_server.h"
+#include "observe/access_log.h"
 #include "test_helpers.h"
 #include "trace/current_span.h"
 #include "trace/span_reporter.h"
@@ -182,6 +183,8 @@ class SpanReporterTest : public CppUnit::TestFixture {
     }
 
     void testAccessLogHandover() {
+        // Server spans ride on access log records: the access log's writer writes each record's
+        // line and, in the same pass, its span, through the reporter (SpanListener::writeLines).
         TempDir dir;
         TraceSettings s = settingsFor(dir.file("spans.jsonl"), "");
         s.queueSize = 2;
@@ -196,26 +199,59 @@ class SpanReporterTest : public CppUnit::TestFixture {
         span.route = &route;
         span.startUs = steadyMicros();
         std::memcpy(span.spanHex, "a2fb4a1d1a96d312", 16);
-        AccessLog::RecordView record;
-        record.path = "/hello/greet/you";
-        record.quotedPath = "\"/hello/greet/you\"";
-        record.traceId = "463ac35c9f6413ad48485a3953bb6124";
+        const std::string requestId = "463ac35c9f6413ad48485a3953bb6124";
+        AccessRecord record;
+        record.unixMs = 1795614161415;
+        record.durationUs = 77;
+        record.bytes = 12;
         record.status = 200;
         record.method = static_cast<std::uint8_t>(berth::Method::Get);
-        record.durationUs = 77;
-        const std::string_view bytes(reinterpret_cast<const char*>(&span), sizeof span);
-        for (int i = 0; i < 3; ++i) reporter.onSpan(bytes, record);  // the third finds the bound reached
-        reporter.onFlushEnd();
+        record.plugin = mount.plugin.c_str();
+        record.route = route.pattern.source().c_str();
+        record.path = "/hello/greet/you";
+        record.requestId = requestId;
+        record.traceId = record.requestId;  // a new trace of ours: the request id is its id
+        record.span = {reinterpret_cast<const char*>(&span), sizeof span};
+        AccessRecord notASpan = record;
+        notASpan.span = "short";  // not a server span record: its line only
+        AccessRecord untraced = record;
+        untraced.traceId = {};
+        untraced.span = {};
+        {
+            AccessLog log(dir.file("access.log"), 0, 1);
+            log.setSpanListener(&reporter);
+            AccessLog::Shard* shard = log.createShard();
+            for (const AccessRecord& r : {record, notASpan, record, untraced, record}) log.record(shard, r);
+            log.stop();  // one flush: the third span finds the bound (tracing.queue_size) reached
+        }
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), reporter.dropped());
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), reporter.queued());
-        reporter.onSpan(std::string_view("short"), record);  // not a server span record: ignored
         reporter.start();
         reporter.stop();
+        // Every record has its line, whatever became of its span.
+        const std::string line =
+            "{\"timestamp\":\"2026-11-25T13:42:41.415Z\",\"method\":\"GET\",\"path\":\"/hello/greet/you\","
+            "\"route\":\"/greet/"
+            "<name>\",\"plugin\":\"hello\",\"status\":200,\"bytes\":12,\"duration_ms\":0.077,"
+            "\"request_id\":\"" +
+            requestId + "\"";
+        const std::string lines = berth::test::readText(dir.file("access.log"));
+        const std::string traced = line + ",\"trace_id\":\"" + requestId + "\"}\n";
+        CPPUNIT_ASSERT_EQUAL(traced + traced + traced + line + "}\n" + traced, lines);
         auto spans = parseLines(berth::test::readText(dir.file("spans.jsonl")));
         CPPUNIT_ASSERT_EQUAL(std::size_t(2), spans.size());
-        CPPUNIT_ASSERT_EQUAL(std::string(), describeProblems(spans[0]));
-        CPPUNIT_ASSERT_EQUAL(std::string("GET /hello/greet/<name>"), spans[0]->getValue<std::string>("name"));
-        CPPUNIT_ASSERT_EQUAL(77, spans[0]->getValue<int>("duration"));
+        for (auto& written : spans) {
+            CPPUNIT_ASSERT_EQUAL(std::string(), describeProblems(written));
+            CPPUNIT_ASSERT_EQUAL(std::string("GET /hello/greet/<name>"),
+                                 written->getValue<std::string>("name"));
+            CPPUNIT_ASSERT_EQUAL(requestId, written->getValue<std::string>("traceId"));
+            CPPUNIT_ASSERT_EQUAL(std::string("a2fb4a1d1a96d312"), written->getValue<std::string>("id"));
+            CPPUNIT_ASSERT_EQUAL(77, written->getValue<int>("duration"));
+            Poco::JSON::Object::Ptr tags = written->getObject("tags");
+            CPPUNIT_ASSERT_EQUAL(std::string("/hello/greet/you"), tags->getValue<std::string>("http.path"));
+            CPPUNIT_ASSERT_EQUAL(std::string("200"), tags->getValue<std::string>("http.status_code"));
+            CPPUNIT_ASSERT_EQUAL(std::string("hello"), tags->getValue<std::string>("plugin"));
+        }
     }
 };
 

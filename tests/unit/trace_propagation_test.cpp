@@ -1,21 +1,31 @@
 // Trace context in and out: B3 (single `b3` and X-B3-*) and W3C traceparent parsed strictly (a
-// malformed one is ignored, never refused), their precedence, and the headers written for a call.
+// malformed one is ignored, never refused), their precedence, and the headers written for a call;
+// a traceparent caller's W3C tracestate checked and passed on unchanged.
+#include <Poco/Net/NameValueCollection.h>
 #include <cppunit/extensions/HelperMacros.h>
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "trace/propagation.h"
+#include "trace/span_scope.h"
+#include "trace/trace_state.h"
 
+using berth::server::currentTraceState;
 using berth::server::extractTrace;
 using berth::server::IncomingTrace;
+using berth::server::isValidTraceState;
 using berth::server::parseB3Multi;
 using berth::server::parseB3Single;
 using berth::server::parseTraceparent;
+using berth::server::passedTraceState;
 using berth::server::propagationHeaders;
 using berth::server::SamplingDecision;
 using berth::server::TraceContext;
+using berth::server::TraceFormat;
 using berth::server::TraceHeaderViews;
+using berth::server::TraceStateScope;
 
 namespace {
 
@@ -53,6 +63,12 @@ class TracePropagationTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testOutgoing64DebugAndRoot);
     CPPUNIT_TEST(testOutgoingDecisionOnly);
     CPPUNIT_TEST(testRoundTrip);
+    CPPUNIT_TEST(testFormatOfTheCaller);
+    CPPUNIT_TEST(testTraceStateGrammar);
+    CPPUNIT_TEST(testTraceStateOutgoing);
+    CPPUNIT_TEST(testTraceStatePassedOnFromTraceparentOnly);
+    CPPUNIT_TEST(testTraceStateOfSeveralFieldsAndBadLists);
+    CPPUNIT_TEST(testTraceStateScopeAndInjection);
     CPPUNIT_TEST_SUITE_END();
 
   public:
@@ -252,6 +268,142 @@ class TracePropagationTest : public CppUnit::TestFixture {
             CPPUNIT_ASSERT_MESSAGE(only, in.caller.spanId == c.spanId);
             CPPUNIT_ASSERT_MESSAGE(only, in.decision == SamplingDecision::Deny);
         }
+    }
+
+    void testFormatOfTheCaller() {
+        const std::string parent = "00-" + kTrace128 + "-" + kSpan + "-01";
+        CPPUNIT_ASSERT(extractTrace(headers({{"b3", kTrace128 + "-" + kSpan}})).format == TraceFormat::B3);
+        CPPUNIT_ASSERT(extractTrace(headers({{"X-B3-Sampled", "1"}})).format == TraceFormat::B3);
+        CPPUNIT_ASSERT(extractTrace(headers({{"traceparent", parent}})).format == TraceFormat::Traceparent);
+        // b3 wins over traceparent; a malformed b3 leaves it to traceparent.
+        CPPUNIT_ASSERT(extractTrace(headers({{"b3", "1"}, {"traceparent", parent}})).format ==
+                       TraceFormat::B3);
+        CPPUNIT_ASSERT(extractTrace(headers({{"b3", "x"}, {"traceparent", parent}})).format ==
+                       TraceFormat::Traceparent);
+        CPPUNIT_ASSERT(extractTrace(headers({{"traceparent", "nope"}})).format == TraceFormat::None);
+    }
+
+    void testTraceStateGrammar() {
+        std::string thirtyTwo, thirtyThree;
+        for (int i = 0; i < 33; ++i) {
+            std::string member = (i ? "," : "") + std::string("k") + std::to_string(i) + "=v";
+            if (i < 32) thirtyTwo += member;
+            thirtyThree += member;
+        }
+        for (const std::string& good :
+             {std::string("congo=t61rcWkgMzE"), std::string("rojo=00f067aa0ba902b7,congo=t61rcWkgMzE"),
+              std::string(" a=1 ,\tb=2\t"), std::string("a=1,,b=2, ,"), std::string(""), std::string(" , "),
+              std::string("fw529a3039@dt=ZmxhZ3M"), std::string("0t@v=x"), std::string("a_-*/9=x"),
+              std::string("k=va lue !~"), std::string("k=  lead"), "k=" + std::string(256, 'v'),
+              std::string(256, 'k') + "=v", std::string(241, 't') + "@" + std::string(14, 's') + "=v",
+              thirtyTwo})
+            CPPUNIT_ASSERT_MESSAGE("'" + good + "' was refused", isValidTraceState(good));
+        for (const std::string& bad : {thirtyThree,
+                                       std::string("Congo=x"),
+                                       std::string("congo"),
+                                       std::string("congo="),
+                                       std::string("a=1,a=2"),
+                                       std::string("a@=1"),
+                                       std::string("@v=1"),
+                                       std::string("a@V=1"),
+                                       std::string("a@1v=1"),
+                                       std::string("_a@v=1"),
+                                       std::string("1a=1"),
+                                       std::string("a=x,y"),
+                                       std::string("a=v=w"),
+                                       std::string("a=v\x7f"),
+                                       std::string("a=caf\xc3\xa9"),
+                                       std::string("a=\tv"),
+                                       "k=" + std::string(257, 'v'),
+                                       std::string(257, 'k') + "=v",
+                                       std::string(242, 't') + "@v=x",
+                                       "t@" + std::string(15, 's') + "=v",
+                                       std::string("a b=1")})
+            CPPUNIT_ASSERT_MESSAGE("'" + bad + "' was accepted", !isValidTraceState(bad));
+    }
+
+    void testTraceStateOutgoing() {
+        TraceContext c;
+        c.traceHigh = 0x463ac35c9f6413adull;
+        c.traceLow = 0x48485a3953bb6124ull;
+        c.spanId = 0xa2fb4a1d1a96d312ull;
+        c.sampled = false;  // not sampled: the ids go on with the decision, and the vendors' state too
+        const std::string state = "rojo=00f067aa0ba902b7, congo=t61rcWkgMzE";
+        auto h = asMap(propagationHeaders(c, state));
+        CPPUNIT_ASSERT_EQUAL(state, h["tracestate"]);
+        CPPUNIT_ASSERT_EQUAL("00-" + kTrace128 + "-" + kSpan + "-00", h["traceparent"]);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(6), h.size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), asMap(propagationHeaders(c)).count("tracestate"));
+        // No ids, no traceparent: a tracestate alone would mean nothing.
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), propagationHeaders(TraceContext{}, state).size());
+    }
+
+    void testTraceStatePassedOnFromTraceparentOnly() {
+        const std::string parent = "00-" + kTrace128 + "-" + kSpan + "-01";
+        const std::string state = "rojo=00f067aa0ba902b7 ,\tcongo=t61rcWkgMzE";
+        auto passed = [](const std::vector<std::pair<std::string, std::string>>& fields) {
+            std::vector<berth::Header> list;
+            TraceHeaderViews views;
+            for (const auto& [name, value] : fields) {
+                list.push_back({name, value});
+                views.note(name, value);
+            }
+            return passedTraceState(views, list);
+        };
+        // Byte for byte, blanks included.
+        CPPUNIT_ASSERT_EQUAL(state, passed({{"traceparent", parent}, {"tracestate", state}}));
+        CPPUNIT_ASSERT_EQUAL(state, passed({{"TraceParent", parent}, {"TRACESTATE", state}}));
+        // Not from traceparent: the context came from B3, or traceparent was malformed, or absent.
+        CPPUNIT_ASSERT_EQUAL(
+            std::string(),
+            passed({{"b3", kTrace128 + "-" + kSpan}, {"traceparent", parent}, {"tracestate", state}}));
+        CPPUNIT_ASSERT_EQUAL(
+            std::string(),
+            passed({{"traceparent", "00-" + kTrace128 + "-0000000000000000-01"}, {"tracestate", state}}));
+        CPPUNIT_ASSERT_EQUAL(std::string(), passed({{"tracestate", state}}));
+        CPPUNIT_ASSERT_EQUAL(std::string(), passed({{"traceparent", parent}}));
+    }
+
+    void testTraceStateOfSeveralFieldsAndBadLists() {
+        const std::string parent = "00-" + kTrace128 + "-" + kSpan + "-01";
+        auto passed = [&](std::vector<std::string> states) {
+            std::vector<berth::Header> list{{"traceparent", parent}, {"Host", "x"}};
+            for (const std::string& state : states) list.push_back({"tracestate", state});
+            TraceHeaderViews views;
+            views.note("traceparent", parent);
+            return passedTraceState(views, list);
+        };
+        // Several fields are one list (RFC 7230 §3.2.2), in their order.
+        CPPUNIT_ASSERT_EQUAL(std::string("rojo=1,congo=2,fw@dt=3"), passed({"rojo=1", "congo=2,fw@dt=3"}));
+        // Malformed, or a key twice across fields: dropped whole (the trace goes on without it).
+        CPPUNIT_ASSERT_EQUAL(std::string(), passed({"rojo=1", "Rojo=2"}));
+        CPPUNIT_ASSERT_EQUAL(std::string(), passed({"rojo=1", "rojo=2"}));
+        // Nothing but empty members: not worth sending.
+        CPPUNIT_ASSERT_EQUAL(std::string(), passed({"", " , "}));
+    }
+
+    void testTraceStateScopeAndInjection() {
+        TraceContext c;
+        c.traceLow = 0x48485a3953bb6124ull;
+        c.spanId = 0xa2fb4a1d1a96d312ull;
+        c.sampled = true;
+        Poco::Net::NameValueCollection request;
+        request.set("tracestate", "stale=1");  // a plugin's own is replaced, as the other tracing headers
+        CPPUNIT_ASSERT(currentTraceState().empty());
+        {
+            const std::string outer = "congo=t61rcWkgMzE";
+            TraceStateScope scope(outer);
+            {
+                TraceStateScope inner("rojo=1");
+                CPPUNIT_ASSERT_EQUAL(std::string("rojo=1"), std::string(currentTraceState()));
+            }
+            CPPUNIT_ASSERT_EQUAL(outer, std::string(currentTraceState()));
+            berth::server::injectTraceHeaders(c, request);
+            CPPUNIT_ASSERT_EQUAL(outer, request.get("tracestate"));
+        }
+        CPPUNIT_ASSERT(currentTraceState().empty());
+        berth::server::injectTraceHeaders(c, request);  // no tracestate to pass on: none is sent
+        CPPUNIT_ASSERT(!request.has("tracestate"));
     }
 };
 

@@ -164,6 +164,13 @@ class Cache {
     friend class detail::CacheModelCore;
     virtual void countCorruptValue() = 0;
 
+  public:
+    /// False when berthd has no Redis at all (redis.host not set, or unusable): no call will ever
+    /// reach one. True when Redis is configured, whether or not it answers now (see available()).
+    /// (Appended, as logger().)
+    virtual bool configured() const = 0;
+
+  private:
     CacheResult one(CacheCommand command);
 };
 

@@ -25,15 +25,16 @@
 ///
 /// Failure contract, as for berth/cache.h: Redis down, slow or unconfigured never throws. Reads miss,
 /// writes are skipped (false), and getOrLoad calls the loader and returns its result; caching resumes
-/// by itself when Redis answers again. An invalidate (or put) that could not reach Redis is remembered:
-/// that key reads as a miss, and its DEL is sent again once Redis answers, so a Redis that kept its
-/// data through the outage does not serve the old value. A value under a model's key that is not JSON,
-/// that fromJson refuses (throws), or whose idOf is not the id asked for (another id's value) is corrupt
-/// or foreign: a miss, counted (berth_redis_corrupt_total in /metrics) and warned about on the plugin's
-/// logger — at most once per 10 s for each model object; getOrLoad overwrites it with what the loader
-/// returns. A loader's value whose idOf is not the id asked for is returned but not cached. Only
-/// programming errors throw std::invalid_argument: a scheme without exactly one "{id}", a TTL <= 0, an
-/// empty id or one with control characters.
+/// by itself when Redis answers again. An invalidate (or put) that could not reach a configured Redis
+/// is remembered: that key reads as a miss, and its DEL is sent again once Redis answers, so a Redis
+/// that kept its data through the outage does not serve the old value (a write of the key that began
+/// earlier and lands later does not clear it; without Redis configured nothing is remembered). A value
+/// under a model's key that is not JSON, that fromJson refuses (throws), or whose idOf is not the id
+/// asked for (another id's value) is corrupt or foreign: a miss, counted (berth_redis_corrupt_total in
+/// /metrics) and warned about on the plugin's logger — at most once per 10 s for each model object;
+/// getOrLoad overwrites it with what the loader returns. A loader's value whose idOf is not the id
+/// asked for is returned but not cached. Only programming errors throw std::invalid_argument: a scheme
+/// without exactly one "{id}", a TTL <= 0, an empty id or one with control characters.
 ///
 /// Single flight: concurrent getOrLoad calls for the same key on one model object share one Redis
 /// read and at most one loader call; the others wait for its result (or get the loader's exception
@@ -41,10 +42,11 @@
 /// (10 s unless setLoadWait() says otherwise) and runs the loader itself, so a loader that hangs
 /// holds up its waiters no longer than that. put/putMany/invalidate on a key that is being loaded
 /// keep every load of it under way (the shared one, and those of waiters that gave up) from writing
-/// its (possibly older) value to Redis, and later getOrLoad calls do not join it. Between processes
-/// (several berthd) nothing is shared: a load that read the database before another process's write
-/// may store the old value after that process invalidated it, and it stays until the TTL ends —
-/// keep TTLs short where that matters.
+/// its (possibly older) value to Redis, and getOrLoad calls after the write returned join no load
+/// that began before it returned (one that began while it was on its way may have read the old
+/// value). Between processes (several berthd) nothing is shared: a load that read the database
+/// before another process's write may store the old value after that process invalidated it, and it
+/// stays until the TTL ends — keep TTLs short where that matters.
 ///
 /// Thread-safe. T must be copyable (waiters get copies of the loaded value).
 

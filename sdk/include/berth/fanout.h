@@ -20,7 +20,8 @@
 ///
 /// - Results come back in the order of the tasks; a task returning void gives std::monostate.
 /// - Tasks run with the caller's request context: its request id (logs, X-Request-Id of downstream
-///   calls) and its current span. Each task takes its own database connection.
+///   calls) and its current span (spans made in a task are its children; downstream calls carry its
+///   trace). Each task takes its own database connection.
 /// - Errors: when tasks throw, gather waits for all of them and then rethrows the exception that
 ///   was thrown first (in time). When `timeout` passes first, gather throws ApiError 504 (code
 ///   50402) naming the unfinished tasks: those not started yet never run; those running cannot be

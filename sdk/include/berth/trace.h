@@ -47,8 +47,8 @@ TraceIds currentTrace();
 /// Header name and value pairs to add to an outgoing request.
 using TraceHeaders = std::vector<std::pair<std::string, std::string>>;
 
-/// The propagation headers (B3 and W3C traceparent) that make a call made now a child of the
-/// current span; empty outside a traced request.
+/// The propagation headers (B3, W3C traceparent, and tracestate when a traceparent caller sent
+/// one) that make a call made now a child of the current span; empty outside a traced request.
 TraceHeaders currentTraceHeaders();
 
 class Tracer;
