@@ -12,10 +12,11 @@
 #include <unistd.h>
 
 #include <climits>
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
 
-#include "local_services.h"
+#include "strict_number.h"
 
 namespace berth::testkit {
 namespace {
@@ -96,29 +97,39 @@ void writePluginSettings(const std::string& from, const std::string& folder, con
     }
 }
 
-// Every db.<name> on the test database of the local PostgreSQL (no replicas: reads right after a
-// write must see it), and Redis, when the file uses it, on the local Redis.
+// One environment variable over one key, only when it is set: set to "" is a value (no
+// password, say); unset leaves the file's value. A malformed port or number fails the test.
+void overrideFromEnv(MapConfiguration& config, const std::string& key, const char* variable,
+                     long long min = 0, long long max = -1) {
+    const char* value = std::getenv(variable);
+    if (value == nullptr) return;
+    std::int64_t number = 0;
+    if (min <= max && (!internal::parseStrictInt64(value, number) || number < min || number > max))
+        CPPUNIT_FAIL(std::string("ApiTestCase: ") + variable + " = '" + value + "' is not a number from " +
+                     std::to_string(min) + " to " + std::to_string(max));
+    config.setString(key, value);
+}
+
+// The local services of the environment (scripts/postgres env, scripts/redis env) over the file's
+// db.<name>.* and redis.*, each variable only when set. No replicas: reads right after a write must
+// see it.
 void useLocalServices(MapConfiguration& config) {
     AbstractConfiguration::Keys databases;
     config.keys("db", databases);
-    if (!databases.empty()) {
-        LocalPostgres pg = localPostgres();
-        for (const std::string& name : databases) {
-            const std::string db = "db." + name + ".";
-            config.setString(db + "host", pg.host);
-            config.setInt(db + "port", pg.port);
-            config.setString(db + "user", pg.user);
-            config.setString(db + "password", pg.password);
-            config.setString(db + "dbname", pg.testDatabase);
-            config.setString(db + "replicas", "");
-        }
+    for (const std::string& name : databases) {
+        const std::string db = "db." + name + ".";
+        overrideFromEnv(config, db + "host", "BERTH_PG_HOST");
+        overrideFromEnv(config, db + "port", "BERTH_PG_PORT", 1, 65535);
+        overrideFromEnv(config, db + "user", "BERTH_PG_USER");
+        overrideFromEnv(config, db + "password", "BERTH_PG_PASSWORD");
+        overrideFromEnv(config, db + "dbname", "BERTH_PG_TEST_DATABASE");
+        config.setString(db + "replicas", "");
     }
     if (config.hasProperty("redis.host")) {
-        LocalRedis redis = localRedis();
-        config.setString("redis.host", redis.host);
-        config.setInt("redis.port", redis.port);
-        config.setString("redis.password", redis.password);
-        config.setInt("redis.db", redis.db);
+        overrideFromEnv(config, "redis.host", "BERTH_REDIS_HOST");
+        overrideFromEnv(config, "redis.port", "BERTH_REDIS_PORT", 1, 65535);
+        overrideFromEnv(config, "redis.password", "BERTH_REDIS_PASSWORD");
+        overrideFromEnv(config, "redis.db", "BERTH_REDIS_DB", 0, 65535);
     }
 }
 

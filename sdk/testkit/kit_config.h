@@ -1,7 +1,7 @@
 #pragma once
 // The configuration of an ApiTestCase's host, in the layers berth/testing.h describes: the
-// service's berth.properties, the local services of the environment (local_services.h), the
-// kit's own settings for this test, and the test's set()/unset()/setPlugin(). Also lays out the
+// service's berth.properties, the local services of the environment (BERTH_PG_*, BERTH_REDIS_*, each when
+// set), the kit's own settings for this test, and the test's set()/unset()/setPlugin(). Also lays out the
 // test's folder: plugins/ (links to the plugin files under test) and plugins.d/ (the service's
 // plugin settings with the test's after them).
 

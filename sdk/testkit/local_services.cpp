@@ -16,7 +16,7 @@ class EnvReader {
   public:
     std::string text(const char* name) {
         const char* value = std::getenv(name);
-        if (value == nullptr || *value == '\0') {
+        if (value == nullptr) {  // set to "" is a value: a Redis without password, say
             missing_ += std::string(missing_.empty() ? "" : ", ") + name;
             return "";
         }
@@ -24,9 +24,10 @@ class EnvReader {
     }
 
     int integer(const char* name, long long min, long long max) {
+        const bool set = std::getenv(name) != nullptr;
         std::string raw = text(name);
         std::int64_t value = 0;
-        if (raw.empty()) return 0;
+        if (!set) return 0;  // text() counted it as missing
         if (!internal::parseStrictInt64(raw, value) || value < min || value > max) {
             wrong_ += std::string(wrong_.empty() ? "" : ", ") + name + " = '" + raw + "'";
             return 0;

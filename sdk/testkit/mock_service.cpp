@@ -152,6 +152,7 @@ void Handler::handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HT
     if (question != std::string::npos) call.query = uri.substr(question + 1);
     for (const auto& [name, value] : request) call.headers.emplace_back(name, value);
     Poco::StreamCopier::copyToString(request.stream(), call.body);
+    call.receivedAt = std::chrono::steady_clock::now();
     call.connection = state_.connectionOf(request.clientAddress().toString());
 
     Answer answer;
@@ -247,7 +248,8 @@ MockRoute MockService::on(std::string method, std::string path) {
                                     "'");
     {
         std::lock_guard<std::mutex> lock(state_->mutex);
-        state_->routes.try_emplace(RouteKey(method, path));
+        // A route registered again starts from the default answer; its calls stay.
+        state_->routes[RouteKey(method, path)].answer = Answer();
     }
     return MockRoute(*this, std::move(method), std::move(path));
 }

@@ -57,10 +57,11 @@ void FanOutExecutor::runItem(void* argument) {
 }
 
 void FanOutExecutor::execute(Batch& batch, std::size_t index) {
-    busy_.fetch_add(1, std::memory_order_relaxed);
+    // A nested caller running an inner task inline is one thread, already counted as busy.
+    const bool outer = runningTask;
+    if (!outer) busy_.fetch_add(1, std::memory_order_relaxed);
     {
         CarriedContextScope scope(batch.context);
-        bool outer = runningTask;
         runningTask = true;
         try {
             batch.tasks[index]();
@@ -72,7 +73,7 @@ void FanOutExecutor::execute(Batch& batch, std::size_t index) {
         }
         runningTask = outer;
     }
-    busy_.fetch_sub(1, std::memory_order_relaxed);
+    if (!outer) busy_.fetch_sub(1, std::memory_order_relaxed);
     std::lock_guard<std::mutex> lock(batch.mutex);
     batch.states[index] = Batch::State::Done;
     if (batch.abandoned) lingering_.fetch_sub(1, std::memory_order_relaxed);
@@ -104,8 +105,9 @@ std::vector<std::size_t> FanOutExecutor::runAll(std::vector<std::function<void()
         }
         // A task's own gather: it runs all of them itself, below.
     }
+    // Inline work honours the deadline too: a task not started by then is cancelled below.
     if (nested)
-        for (std::size_t i = 0; i < count; ++i)
+        for (std::size_t i = 0; i < count && std::chrono::steady_clock::now() < deadline; ++i)
             if (batch->claim(i)) execute(*batch, i);
 
     std::unique_lock<std::mutex> lock(batch->mutex);

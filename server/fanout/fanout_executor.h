@@ -4,7 +4,7 @@
 // A task runs with the request context of the caller (CarriedContext). A caller that gives up at
 // its timeout cancels the tasks not started yet; running ones finish in the background and are
 // counted as lingering. A task that calls gather itself runs its inner tasks that no executor
-// thread has taken yet on its own thread, so nested fan-out cannot deadlock.
+// thread has taken yet on its own thread, until its deadline, so nested fan-out cannot deadlock.
 
 #include <atomic>
 #include <chrono>

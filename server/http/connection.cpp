@@ -10,6 +10,7 @@
 #include "../observe/access_log.h"
 #include "../observe/request_metrics.h"
 #include "../trace/span_record.h"
+#include "../trace/trace_clock.h"
 #include "event_loop.h"
 #include "pipeline.h"
 #include "response_writer.h"
@@ -270,7 +271,7 @@ void Connection::observe(const HostRequest& request, const HttpResponse& respons
     AccessRecord record;
     record.unixMs = unixMs();
     std::int64_t elapsed = messageStartUs_ != 0 ? monotonicUs() - messageStartUs_ : 0;
-    record.durationUs = static_cast<std::uint32_t>(std::max<std::int64_t>(0, elapsed));
+    record.durationUs = spanDurationUs(elapsed);
     record.bytes = static_cast<std::uint32_t>(response.body.size());
     record.status = static_cast<std::uint16_t>(response.status);
     record.method = static_cast<std::uint8_t>(request.method());

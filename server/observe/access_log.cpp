@@ -99,17 +99,20 @@ void AccessLog::record(Shard* shard, const AccessRecord& record) noexcept {
     const std::size_t traceIdBytes = stored.traceIdLength == kSameAsRequestId ? 0 : stored.traceIdLength;
     const std::size_t length =
         sizeof stored + stored.requestIdLength + stored.pathLength + traceIdBytes + stored.spanLength;
-    std::lock_guard<SpinLock> lock(shard->mutex);
-    if (shard->pending.size() > kMaxPendingBytes) {
-        dropped_.fetch_add(1, std::memory_order_relaxed);
-        return;
-    }
+    std::unique_lock<SpinLock> lock(shard->mutex);
     // One room check (the writer hands back buffers already big enough), then a few copies.
-    char* out;
-    try {
-        out = shard->pending.prepare(length);
-    } catch (...) {
+    char* out = nullptr;
+    if (shard->pending.size() <= kMaxPendingBytes) {
+        try {
+            out = shard->pending.prepare(length);
+        } catch (...) {
+        }
+    }
+    if (out == nullptr) {
+        lock.unlock();
         dropped_.fetch_add(1, std::memory_order_relaxed);
+        if (stored.spanLength == AccessRecord::kSpanBytes)  // the tracer's span goes with it
+            if (SpanListener* spans = spanListener_.load()) spans->onSpansDropped(1);
         return;
     }
     std::memcpy(out, &stored, sizeof stored);
@@ -198,8 +201,10 @@ void AccessLog::flushShards() {
         shard->spare.clear();
     }
     if (spans != nullptr) spans->onFlushEnd();
-    if (!lines.empty() && !file_->write(lines.data(), lines.size()))
-        dropped_.fetch_add(1, std::memory_order_relaxed);
+    if (!lines.empty() && !file_->write(lines.data(), lines.size()))  // every line of it is lost
+        dropped_.fetch_add(
+            static_cast<std::uint64_t>(std::count(lines.data(), lines.data() + lines.size(), '\n')),
+            std::memory_order_relaxed);
     writer.lastLines = std::max(lines.size(), kInitialLinesBytes);
     lines.clear();
 }

@@ -82,6 +82,8 @@ class AccessLog {
                                 ByteBuffer& lines) = 0;
         /// After each flush's records: hand the spans on.
         virtual void onFlushEnd() noexcept = 0;
+        /// `count` records that carried a span were dropped (any thread): their spans are lost too.
+        virtual void onSpansDropped(std::size_t count) noexcept = 0;
     };
     /// Null: spans are not passed on. The listener must outlive the writer (stop()).
     void setSpanListener(SpanListener* listener) noexcept { spanListener_.store(listener); }

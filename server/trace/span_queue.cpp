@@ -9,7 +9,8 @@ namespace berth::server {
 
 class alignas(64) SpanQueue::Shard {  // a cache line of its own: loops do not share one
   public:
-    SpinLock mutex;                         // held for one append or one swap
+    SpinLock mutex;                         // a loop's shard: held for one append or one swap
+    std::mutex sharedMutex;                 // the shared shard's instead (see lockShard)
     ByteBuffer pending;                     // under `mutex`
     std::size_t count = 0;                  // under `mutex`; spans in `pending`
     std::atomic<std::size_t> published{0};  // `count`, readable without the lock (queued())
@@ -28,9 +29,26 @@ SpanQueue::Shard* SpanQueue::createShard() {
     return shards_.back().get();
 }
 
-bool SpanQueue::push(Shard* shard, const void* head, std::size_t headLength, std::string_view tail) noexcept {
-    const std::size_t length = headLength + tail.size();
+// The shared shard takes every worker's DB/Redis/HTTP/logged spans, and an append may grow its
+// buffer: contended and held across an allocation, a spin lock would burn the waiters' CPU, so it
+// gets a mutex. A loop's shard is only ever contended by the reporter's swap: the cheap spin lock.
+template <typename Body>
+auto SpanQueue::lockShard(Shard* shard, Body&& body) {
+    if (shard == shared_) {
+        std::lock_guard<std::mutex> lock(shard->sharedMutex);
+        return body();
+    }
     std::lock_guard<SpinLock> lock(shard->mutex);
+    return body();
+}
+
+bool SpanQueue::push(Shard* shard, const void* head, std::size_t headLength, std::string_view tail) noexcept {
+    return lockShard(shard, [&] { return pushLocked(shard, head, headLength, tail); });
+}
+
+bool SpanQueue::pushLocked(Shard* shard, const void* head, std::size_t headLength,
+                           std::string_view tail) noexcept {
+    const std::size_t length = headLength + tail.size();
     if (shard->count >= limit_) {
         dropped_.fetch_add(1, std::memory_order_relaxed);
         return false;
@@ -73,11 +91,14 @@ std::size_t SpanQueue::take(std::vector<ByteBuffer>& into) {
     for (std::size_t i = 0; i < shards.size(); ++i) {
         ByteBuffer& buffer = into[i];
         buffer.clear();  // its room goes back to the shard: the loop rarely grows its buffer
-        std::lock_guard<SpinLock> lock(shards[i]->mutex);
-        buffer.swap(shards[i]->pending);
-        taken += shards[i]->count;
-        shards[i]->count = 0;
-        shards[i]->published.store(0, std::memory_order_relaxed);
+        Shard* shard = shards[i];
+        taken += lockShard(shard, [&] {
+            buffer.swap(shard->pending);
+            const std::size_t count = shard->count;
+            shard->count = 0;
+            shard->published.store(0, std::memory_order_relaxed);
+            return count;
+        });
     }
     return taken;
 }

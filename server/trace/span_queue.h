@@ -1,6 +1,6 @@
 #pragma once
-// Where finished spans wait for the reporter: one shard per I/O loop (its own lock, never
-// contended but for the reporter's swap) and one shared by every other thread. Each shard holds
+// Where finished spans wait for the reporter: one shard per I/O loop (its own spin lock, never
+// contended but for the reporter's swap) and one shared by every other thread (a mutex). Each shard holds
 // at most `limit` spans; a span that finds its shard full is dropped and counted — a request
 // never waits for the reporter, and a collector that is down never grows memory.
 
@@ -52,6 +52,10 @@ class SpanQueue {
     std::size_t limit() const noexcept { return limit_; }
 
   private:
+    template <typename Body>
+    auto lockShard(Shard* shard, Body&& body);
+    bool pushLocked(Shard* shard, const void* head, std::size_t headLength, std::string_view tail) noexcept;
+
     const std::size_t limit_;
     std::mutex shardsMutex_;
     std::vector<std::unique_ptr<Shard>> shards_;

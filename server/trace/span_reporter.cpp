@@ -49,9 +49,10 @@ void SpanReporter::stop() {
         if (stopped_) return;
         stopped_ = stopping_ = true;
     }
+    // From the stop request: a POST the thread is in counts against tracing.shutdown_timeout_ms.
+    const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(settings_.shutdownTimeoutMs);
     wake_.notify_all();
     if (thread_.joinable()) thread_.join();
-    const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(settings_.shutdownTimeoutMs);
     collect(true);
     closeBatch();
     deliverUntil(deadline);
@@ -92,12 +93,9 @@ void SpanReporter::run() {
 }
 
 void SpanReporter::collect(bool writerStopped) {
-    // A collector that is behind leaves the spans where they wait (the queue, the access log's
-    // hand-over), which hold (and past their bound drop) them: what waits here stays bounded too.
-    if (sender_ && undelivered_.load(std::memory_order_relaxed) >= queue_.limit()) {
-        reportDrops(false);
-        return;
-    }
+    // Always taken, also while the collector is behind: the file gets every span, and only the
+    // collector's backlog is bounded (deliverLines drops and counts its excess). At stop this
+    // leaves nothing in the queue or the hand-over uncounted.
     handover_.take(handedOver_, writerStopped);
     for (SpanHandover::Lines& lines : handedOver_) deliverLines(lines.text, lines.spans);
     handover_.recycle(handedOver_);
@@ -124,7 +122,7 @@ void SpanReporter::deliverLines(ByteBuffer& lines, std::size_t count) {
     if (lines.empty()) return;
     if (file_) {
         bool written = file_->write(lines.data(), lines.size());
-        if (!written) logger_.error("tracing: cannot append %z span(s) to %s", count, settings_.file);
+        if (!written) reportFileError(count);
         // With a collector, it decides what counts as reported; the file is a copy.
         if (!sender_) {
             if (written)
@@ -134,13 +132,21 @@ void SpanReporter::deliverLines(ByteBuffer& lines, std::size_t count) {
         }
     }
     if (sender_) {
-        std::size_t batched = 0;
+        // What waits for the collector stays within tracing.queue_size: the excess is dropped.
+        const std::size_t undelivered = undelivered_.load(std::memory_order_relaxed);
+        const std::size_t room = undelivered < queue_.limit() ? queue_.limit() - undelivered : 0;
+        std::size_t batched = 0, excess = 0;
         const char* at = lines.data();
         const char* const end = at + lines.size();
         while (at < end) {
             const char* newline =
                 static_cast<const char*>(std::memchr(at, '\n', static_cast<std::size_t>(end - at)));
             if (newline == nullptr) break;  // JSON escapes every newline inside a span: this ends one
+            if (batched >= room) {
+                ++excess;
+                at = newline + 1;
+                continue;
+            }
             open_.body.append(open_.spans == 0 ? "[" : ",", 1);
             open_.body.append(at, static_cast<std::size_t>(newline - at));
             ++batched;
@@ -148,6 +154,7 @@ void SpanReporter::deliverLines(ByteBuffer& lines, std::size_t count) {
             at = newline + 1;
         }
         undelivered_.fetch_add(batched, std::memory_order_relaxed);
+        if (excess > 0) queue_.countDropped(excess);
     }
     lines.clear();
 }
@@ -224,6 +231,17 @@ bool SpanReporter::sendHead(Clock::time_point now) {
     nextAttempt_ = now + std::chrono::milliseconds(backoffMs_);
     backoffMs_ = std::min(backoffMs_ * 2, settings_.backoffMaxMs);
     return false;
+}
+
+void SpanReporter::reportFileError(std::size_t count) {
+    // A file that cannot be written stays so for a while: once per kDropLogInterval, with a count.
+    fileErrorSpans_ += count;
+    const Clock::time_point now = Clock::now();
+    if (lastFileErrorLog_ != Clock::time_point{} && now - lastFileErrorLog_ < kDropLogInterval) return;
+    logger_.error("tracing: cannot append to %s: %z span(s) not written since the last report",
+                  settings_.file, fileErrorSpans_);
+    fileErrorSpans_ = 0;
+    lastFileErrorLog_ = now;
 }
 
 void SpanReporter::reportDrops(bool force) {

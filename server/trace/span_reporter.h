@@ -4,8 +4,9 @@
 // JSON, when they ride on the access log), writes them as Zipkin v2 JSON, and delivers them — POSTed in
 // batches of tracing.batch_size to tracing.zipkin.url (a failed batch is retried with exponential backoff,
 // then given up and counted), and/or appended to tracing.file as JSON lines, one span per line.
-// While the collector is behind, spans stay in the bounded queue, which then drops and counts:
-// memory stays bounded whatever the collector does, and requests never wait.
+// The file gets every span; while the collector is behind, what waits for it is bounded by
+// tracing.queue_size and the excess is dropped and counted: memory stays bounded whatever the
+// collector does, and requests never wait.
 
 #include <atomic>
 #include <chrono>
@@ -63,6 +64,7 @@ class SpanReporter : public AccessLog::SpanListener {
     // that have an access log record are written as JSON there and handed over once per flush.
     void writeLines(const ByteBuffer& batch, access_line::LineWriter& writer, ByteBuffer& lines) override;
     void onFlushEnd() noexcept override;
+    void onSpansDropped(std::size_t count) noexcept override { queue_.countDropped(count); }
 
   private:
     using Clock = std::chrono::steady_clock;
@@ -72,7 +74,7 @@ class SpanReporter : public AccessLog::SpanListener {
     };
 
     void run();
-    /// Takes the spans (unless the collector is behind) and writes them out; `writerStopped`:
+    /// Takes the spans and writes them out; `writerStopped`:
     /// also what the access log's writer has not handed over (it has stopped).
     void collect(bool writerStopped = false);
     /// `count` JSON lines to the file and/or into batches for the collector; clears `lines`.
@@ -84,6 +86,7 @@ class SpanReporter : public AccessLog::SpanListener {
     void deliverUntil(Clock::time_point deadline);
     bool sendHead(Clock::time_point now);
     void reportDrops(bool force);
+    void reportFileError(std::size_t count);
 
     const TraceSettings settings_;
     Poco::Logger& logger_;
@@ -108,6 +111,8 @@ class SpanReporter : public AccessLog::SpanListener {
     std::uint64_t droppedLogged_ = 0;
     Clock::time_point lastDropLog_{};
     bool collectorFailing_ = false;
+    std::size_t fileErrorSpans_ = 0;  // not written since the last error logged
+    Clock::time_point lastFileErrorLog_{};
 
     std::atomic<std::size_t> undelivered_{0};
     std::atomic<std::uint64_t> reported_{0};

@@ -112,7 +112,7 @@ void SpanScope::finish() noexcept {
         record.spanId = context_.spanId;
         record.parentId = context_.parentId;
         record.startUs = startUs_;
-        record.durationUs = static_cast<std::uint32_t>(std::max<std::int64_t>(0, steadyMicros() - startUs_));
+        record.durationUs = spanDurationUs(steadyMicros() - startUs_);
         std::string body;
         body.reserve(4 + name_.size() + remote_.size() + tags_.size());
         appendPiece<std::uint16_t>(body, name_);

@@ -15,6 +15,14 @@ inline std::int64_t steadyMicros() noexcept {
     return static_cast<std::int64_t>(now.tv_sec) * 1000000 + now.tv_nsec / 1000;
 }
 
+/// A span's duration as its records carry it (u32 µs): a span longer than ~71.6 minutes saturates
+/// there rather than wrapping into a short one.
+inline std::uint32_t spanDurationUs(std::int64_t elapsedUs) noexcept {
+    if (elapsedUs <= 0) return 0;
+    return elapsedUs >= static_cast<std::int64_t>(UINT32_MAX) ? UINT32_MAX
+                                                              : static_cast<std::uint32_t>(elapsedUs);
+}
+
 /// Epoch microseconds minus steadyMicros(), now.
 inline std::int64_t steadyToEpochOffsetUs() noexcept {
     timespec wall;

@@ -39,7 +39,11 @@ void parseCollectorUrl(const std::string& url, TraceSettings& t, std::vector<std
         t.zipkinHost = uri.getHost();
         t.zipkinPort = uri.getPort();
         t.zipkinPath = uri.getPathAndQuery();
-        if (uri.getPath().empty()) t.zipkinPath = "/api/v2/spans";
+        // "http://zipkin:9411/" names the collector, not its "/" (which answers 404 forever).
+        if (uri.getPath().empty() || uri.getPath() == "/") {
+            t.zipkinPath = "/api/v2/spans";
+            if (!uri.getRawQuery().empty()) t.zipkinPath += "?" + uri.getRawQuery();
+        }
         t.zipkinUrl = url;
     } catch (const Poco::Exception& e) {
         problems.push_back(where + " is not a URL: " + e.displayText());

@@ -5,11 +5,34 @@
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/NetException.h>
-#include <Poco/StreamCopier.h>
+
+#include <algorithm>
+#include <istream>
+#include <string>
 
 #include "trace_settings.h"
 
 namespace berth::server {
+namespace {
+
+// A collector's answer is read to reuse the connection, but never held whole: its first bytes go
+// into the error message, and past this much the connection is dropped rather than drained.
+constexpr std::size_t kMaxAnswerBytes = 64 * 1024;
+constexpr std::size_t kAnswerInError = 200;
+
+/// Reads `in` up to kMaxAnswerBytes, keeping its start; false when more was left unread.
+bool drainAnswer(std::istream& in, std::string& start) {
+    char chunk[4096];
+    std::size_t read = 0;
+    while (read < kMaxAnswerBytes && in.read(chunk, sizeof chunk).gcount() > 0) {
+        const auto got = static_cast<std::size_t>(in.gcount());
+        if (start.size() < kAnswerInError) start.append(chunk, std::min(got, kAnswerInError - start.size()));
+        read += got;
+    }
+    return in.eof() || in.peek() == std::char_traits<char>::eof();
+}
+
+}  // namespace
 
 ZipkinSender::ZipkinSender(const TraceSettings& settings)
     : path_(settings.zipkinPath),
@@ -46,13 +69,17 @@ bool ZipkinSender::attempt(const char* body, std::size_t length, std::string& er
         Poco::Net::HTTPResponse response;
         std::istream& in = session_->receiveResponse(response);
         std::string answer;
-        Poco::StreamCopier::copyToString(in, answer);  // read it all, so the connection can be reused
+        const bool drained = drainAnswer(in, answer);  // so the connection can be reused
+        if (!drained || !response.getKeepAlive()) session_->reset();
         const int status = static_cast<int>(response.getStatus());
         if (status >= 200 && status < 300) return true;
         error = "the collector answered " + std::to_string(status) + " " + response.getReason() +
-                (answer.empty() ? "" : ": " + answer.substr(0, 200));
-        if (!response.getKeepAlive()) session_->reset();
+                (answer.empty() ? "" : ": " + answer);
         return false;
+    } catch (const Poco::TimeoutException& e) {
+        // A collector that hung may have taken the batch: not sent again at once (the backoff
+        // retries it), and a stopping berthd does not wait twice tracing.zipkin.timeout_ms.
+        error = e.displayText();
     } catch (const Poco::Exception& e) {
         error = e.displayText();
         retryable = reused;  // only a reused connection can have been closed under us

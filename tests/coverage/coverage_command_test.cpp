@@ -55,6 +55,7 @@ class CoverageCommandTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testHelp);
     CPPUNIT_TEST(testOptionOffByDefaultThenInstruments);
     CPPUNIT_TEST(testRefusesClang);
+    CPPUNIT_TEST(testRefusesUnsafeReportDir);
     CPPUNIT_TEST_SUITE_END();
 
   public:
@@ -64,11 +65,29 @@ class CoverageCommandTest : public CppUnit::TestFixture {
     }
     void tearDown() override { Poco::File(build_).remove(true); }
 
+    // BERTH_COVERAGE_DIR is removed from on every run: a folder that holds anything but an earlier
+    // report is refused before anything is built, and keeps its files.
+    void testRefusesUnsafeReportDir() {
+        const std::string keep = build_ + "/reports/notes.txt";
+        Poco::File(build_ + "/reports").createDirectories();
+        Poco::File(keep).createFile();
+        for (const std::string& dir :
+             {std::string("/"), std::string(BERTH_SOURCE_DIR), build_ + "/reports"}) {
+            Outcome refused = run("BERTH_COVERAGE_DIR='" + dir + "' BERTH_COVERAGE_BUILD_DIR='" + build_ +
+                                  "/build' timeout 30 " + script());
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(dir + ": " + refused.output, 1, refused.status);
+            CPPUNIT_ASSERT_MESSAGE(refused.output, contains(refused.output, "BERTH_COVERAGE_DIR="));
+        }
+        CPPUNIT_ASSERT(Poco::File(keep).exists());
+        CPPUNIT_ASSERT(!Poco::File(build_ + "/build").exists());
+    }
+
     void testHelp() {
         Outcome help = run(script() + " --help");
         CPPUNIT_ASSERT_EQUAL_MESSAGE(help.output, 0, help.status);
-        for (const char* promise : {"coverage/coverage.xml", "coverage/html/index.html",
-                                    "-DBERTH_COVERAGE=ON", "-LE 'perf|coverage'", "BERTH_COVERAGE_BUILD_DIR"})
+        for (const char* promise :
+             {"coverage/coverage.xml", "coverage/html/index.html", "-DBERTH_COVERAGE=ON",
+              "-LE 'perf|coverage'", "BERTH_COVERAGE_BUILD_DIR", ".berth-coverage"})
             CPPUNIT_ASSERT_MESSAGE(std::string(promise) + " not in:\n" + help.output,
                                    contains(help.output, promise));
     }

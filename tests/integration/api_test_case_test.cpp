@@ -7,6 +7,13 @@
 #include <cppunit/extensions/HelperMacros.h>
 #include <stdlib.h>
 
+#include <Poco/File.h>
+#include <Poco/TemporaryFile.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -64,6 +71,7 @@ class ApiTestCaseTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testMissingPluginFileFailsClearly);
     CPPUNIT_TEST(testHostThatCannotStartFailsWithItsLog);
     CPPUNIT_TEST(testEnvironmentWithoutTheServicesFailsClearly);
+    CPPUNIT_TEST(testFileSettingsWithoutTheEnvironment);
     CPPUNIT_TEST_SUITE_END();
 
   public:
@@ -167,29 +175,59 @@ class ApiTestCaseTest : public CppUnit::TestFixture {
         probe.tearDown();
     }
 
+    // A variable set overrides the file, and a malformed one fails the test naming it.
     void testEnvironmentWithoutTheServicesFailsClearly() {
         ApiTestCase probe({BERTH_VISITS_PLUGIN}, kConfig);
         probe.setUp();
         {
-            EnvOverride host("BERTH_PG_HOST", nullptr);
             EnvOverride port("BERTH_PG_PORT", "port");
             std::string failure = failureOf([&] { probe.start(); });
-            CPPUNIT_ASSERT_MESSAGE(
-                failure, failure.find("these tests need the local PostgreSQL: BERTH_PG_HOST not "
-                                      "set; BERTH_PG_PORT = 'port' out of range") != std::string::npos);
             CPPUNIT_ASSERT_MESSAGE(failure,
-                                   failure.find("eval \"$(scripts/postgres env)\"") != std::string::npos);
+                                   failure.find("ApiTestCase: BERTH_PG_PORT = 'port' is not a number "
+                                                "from 1 to 65535") != std::string::npos);
         }
         {
-            EnvOverride redis("BERTH_REDIS_PORT", nullptr);
+            EnvOverride redis("BERTH_REDIS_PORT", "");
             std::string failure = failureOf([&] { probe.start(); });
-            CPPUNIT_ASSERT_MESSAGE(
-                failure, failure.find("these tests need the local Redis: BERTH_REDIS_PORT not set") !=
-                             std::string::npos);
+            CPPUNIT_ASSERT_MESSAGE(failure, failure.find("BERTH_REDIS_PORT = ''") != std::string::npos);
         }
         probe.start();  // the environment back: it starts
         CPPUNIT_ASSERT(probe.running());
         probe.tearDown();
+    }
+
+    // Without BERTH_PG_* and BERTH_REDIS_* the file's db.* and redis.* are used as written.
+    void testFileSettingsWithoutTheEnvironment() {
+        const std::string folder = Poco::TemporaryFile::tempName();
+        Poco::File(folder).createDirectories();
+        std::ifstream in(kConfig, std::ios::binary);
+        std::string text(std::istreambuf_iterator<char>(in), {});
+        auto env = [](const char* name) { return std::string(std::getenv(name) ? std::getenv(name) : ""); };
+        text += "\nplugins.conf_dir = " BERTH_SOURCE_DIR "/conf/plugins.d\n";
+        text += "db.main.host = " + env("BERTH_PG_HOST") + "\ndb.main.port = " + env("BERTH_PG_PORT") +
+                "\ndb.main.user = " + env("BERTH_PG_USER") +
+                "\ndb.main.password = " + env("BERTH_PG_PASSWORD") +
+                "\ndb.main.dbname = " + env("BERTH_PG_TEST_DATABASE") +
+                "\nredis.host = " + env("BERTH_REDIS_HOST") + "\nredis.port = " + env("BERTH_REDIS_PORT") +
+                "\nredis.password = " + env("BERTH_REDIS_PASSWORD") +
+                "\nredis.db = " + env("BERTH_REDIS_DB") + "\n";
+        std::ofstream(folder + "/berth.properties", std::ios::binary) << text;
+        {
+            std::vector<std::unique_ptr<EnvOverride>> unset;
+            for (const char* name : {"BERTH_PG_HOST", "BERTH_PG_PORT", "BERTH_PG_USER", "BERTH_PG_PASSWORD",
+                                     "BERTH_PG_TEST_DATABASE", "BERTH_REDIS_HOST", "BERTH_REDIS_PORT",
+                                     "BERTH_REDIS_PASSWORD", "BERTH_REDIS_DB"})
+                unset.push_back(std::make_unique<EnvOverride>(name, nullptr));
+            ApiTestCase probe({BERTH_VISITS_PLUGIN}, folder + "/berth.properties");
+            probe.setUp();
+            probe.start();
+            CPPUNIT_ASSERT(probe.running());
+            ApiResult created =  // through the file's PostgreSQL
+                probe.api().post("/visits/visit_tasks", Json::object({{"title", "t"}, {"hospital_id", 7}}));
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(created.describe(), 201, created.status());
+            probe.tearDown();
+        }
+        Poco::File(folder).remove(true);
     }
 };
 

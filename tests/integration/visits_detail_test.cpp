@@ -5,9 +5,11 @@
 // the services configured the route answers 503 while the CRUD routes keep working.
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 #include <set>
+#include <vector>
 
 #include "berth/testing.h"
 #include "stopwatch.h"
@@ -90,6 +92,19 @@ class VisitsDetailTest : public ApiTestCase {
         CPPUNIT_ASSERT_EQUAL_MESSAGE(r.describe(), 200, r.status());
         // One after another: 4 × 200 = 800 ms; at once: 200 ms and the database read.
         CPPUNIT_ASSERT_MESSAGE(std::to_string(took) + " ms", took >= 200 && took < 500);
+        // At once means every call arrived before any mock answered (each answers `delay` after
+        // its call arrived); two at a time would put the third call after the first answer.
+        auto first = std::chrono::steady_clock::time_point::max();
+        auto last = std::chrono::steady_clock::time_point::min();
+        for (MockService* mock : {&mocks_->hospitals, &mocks_->cities, &mocks_->products, &mocks_->users}) {
+            std::vector<MockCall> calls = mock->received();
+            CPPUNIT_ASSERT_EQUAL(std::size_t(1), calls.size());
+            first = std::min(first, calls[0].receivedAt);
+            last = std::max(last, calls[0].receivedAt);
+        }
+        auto spread = std::chrono::duration_cast<std::chrono::milliseconds>(last - first);
+        CPPUNIT_ASSERT_MESSAGE(std::to_string(spread.count()) + " ms between the first and the last call",
+                               spread < delay);
 
         const Json& task = r.data();
         CPPUNIT_ASSERT_EQUAL(std::string("Visit"), task["title"].asString());
@@ -216,7 +231,9 @@ class VisitsDetailTest : public ApiTestCase {
             CPPUNIT_ASSERT_EQUAL(std::string("1"), call.header("X-B3-Sampled"));
             std::string span = call.header("X-B3-SpanId");
             CPPUNIT_ASSERT_EQUAL(std::size_t(16), span.size());
-            CPPUNIT_ASSERT(call.header("X-B3-ParentSpanId") != "a2fb4a1d1a96d312");  // the host's server span
+            // The parent is a span of the host: present, and not the caller's span.
+            CPPUNIT_ASSERT_EQUAL(std::size_t(16), call.header("X-B3-ParentSpanId").size());
+            CPPUNIT_ASSERT(call.header("X-B3-ParentSpanId") != "a2fb4a1d1a96d312");
             CPPUNIT_ASSERT_EQUAL("00-" + traceId + "-" + span + "-01", call.header("traceparent"));
             spans.insert(span);
         }

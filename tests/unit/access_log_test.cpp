@@ -81,6 +81,7 @@ class AccessLogTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testTraceId);
     CPPUNIT_TEST(testOrderAcrossFlushesAndShards);
     CPPUNIT_TEST(testDropsWhenWriterIsBehind);
+    CPPUNIT_TEST(testFailedWriteCountsEveryLine);
     CPPUNIT_TEST_SUITE_END();
 
   public:
@@ -351,6 +352,14 @@ class AccessLogTest : public CppUnit::TestFixture {
                 json->getValue<std::string>("path"));
             ++next[s];
         }
+    }
+
+    void testFailedWriteCountsEveryLine() {
+        AccessLog log("/dev/full", 0, 1);  // every write fails (ENOSPC)
+        AccessLog::Shard* shard = log.createShard();
+        for (int i = 0; i < 3; ++i) log.record(shard, exampleRecord());
+        log.stop();  // one flush, one failed write of three lines
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), log.dropped());
     }
 
     void testDropsWhenWriterIsBehind() {

@@ -43,6 +43,7 @@ class FanOutTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testRequestContextCarried);
     CPPUNIT_TEST(testFullQueueIs503);
     CPPUNIT_TEST(testNestedGatherOnOneThread);
+    CPPUNIT_TEST(testNestedGatherKeepsItsTimeout);
     CPPUNIT_TEST(testWithoutExecutor);
     CPPUNIT_TEST_SUITE_END();
 
@@ -224,6 +225,39 @@ class FanOutTest : public CppUnit::TestFixture {
         });
         CPPUNIT_ASSERT_EQUAL(42, sum);
         CPPUNIT_ASSERT(msSince(start) < 500);
+    }
+
+    // The caller runs its inner tasks itself, but only until its deadline: one inner task starts,
+    // the two not started by 100 ms are cancelled (504), and the thread counts once as busy.
+    void testNestedGatherKeepsItsTimeout() {
+        Installed installed(1);  // the only executor thread is busy with the outer task
+        auto ran = std::make_shared<std::atomic<int>>(0);
+        auto busySeen = std::make_shared<std::atomic<std::size_t>>(0);
+        auto* executor = &installed.executor();
+        auto innerTask = [ran, busySeen, executor] {
+            ++*ran;
+            *busySeen = executor->stats().busy;
+            sleepMs(1000);
+            return 0;
+        };
+        Clock::time_point start = Clock::now();
+        auto [status] = gather(milliseconds(5000), [&innerTask] {
+            try {
+                gather(milliseconds(100), innerTask, innerTask, innerTask);
+                return 200;
+            } catch (const ApiError& e) {
+                CPPUNIT_ASSERT_EQUAL(std::string(R"({"timeout_ms":100,"unfinished":[1,2]})"),
+                                     e.error().dump());
+                return e.httpStatus();
+            }
+        });
+        long long took = msSince(start);
+        CPPUNIT_ASSERT_EQUAL(504, status);
+        CPPUNIT_ASSERT_MESSAGE(std::to_string(took) + " ms", took < 1800);
+        sleepMs(100);  // the cancelled tasks' queue entries reach the free thread and are dropped
+        CPPUNIT_ASSERT_EQUAL(1, ran->load());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), busySeen->load());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), executor->stats().busy);
     }
 
     void testWithoutExecutor() {

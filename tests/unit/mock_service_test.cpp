@@ -52,6 +52,7 @@ class MockServiceTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testUnmatchedIs404AndCounted);
     CPPUNIT_TEST(testRecordsCallsAndConnections);
     CPPUNIT_TEST(testDelay);
+    CPPUNIT_TEST(testRegisterAgainReplacesAnswer);
     CPPUNIT_TEST(testDropConnection);
     CPPUNIT_TEST(testResetAndStop);
     CPPUNIT_TEST(testBadRoute);
@@ -128,6 +129,23 @@ class MockServiceTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT_EQUAL(200, call(session, "GET", "/slow").status);
         auto took = std::chrono::steady_clock::now() - start;
         CPPUNIT_ASSERT(took >= std::chrono::milliseconds(240) && took < std::chrono::milliseconds(1000));
+    }
+
+    // The second registration answers from scratch: no 503, no delay, no header left over.
+    void testRegisterAgainReplacesAnswer() {
+        MockService mock;
+        mock.get("/h").status(503).header("X-Extra", "old").delay(std::chrono::milliseconds(400));
+        Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(mock.port()));
+        CPPUNIT_ASSERT_EQUAL(503, call(session, "GET", "/h").status);
+        mock.get("/h", Json::object({{"id", 7}}));
+        auto start = std::chrono::steady_clock::now();
+        Answer answer = call(session, "GET", "/h");
+        auto took = std::chrono::steady_clock::now() - start;
+        CPPUNIT_ASSERT_EQUAL(200, answer.status);
+        CPPUNIT_ASSERT_EQUAL(std::string(R"({"id":7})"), answer.body);
+        CPPUNIT_ASSERT_EQUAL(std::string(""), answer.header);
+        CPPUNIT_ASSERT(took < std::chrono::milliseconds(200));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(2), mock.calls("GET", "/h"));
     }
 
     void testDropConnection() {

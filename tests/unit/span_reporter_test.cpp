@@ -78,6 +78,10 @@ class SpanReporterTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testFullQueueDropsAndCounts);
     CPPUNIT_TEST(testCollectorDownThenUp);
     CPPUNIT_TEST(testCollectorErrorsAreRetriedThenGivenUp);
+    CPPUNIT_TEST(testFileKeepsSpansWhileCollectorIsBehind);
+    CPPUNIT_TEST(testUnwritableFileErrorIsRateLimited);
+    CPPUNIT_TEST(testLongDurationSaturates);
+    CPPUNIT_TEST(testSpansDroppedWithAccessRecordsAreCounted);
     CPPUNIT_TEST(testAccessLogHandover);
     CPPUNIT_TEST_SUITE_END();
 
@@ -180,6 +184,95 @@ class SpanReporterTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT(collector.waitFor([](const auto& calls) { return calls.size() == 4; }));
         reporter.stop();
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), reporter.reported());
+    }
+
+    void testFileKeepsSpansWhileCollectorIsBehind() {
+        int port;
+        {
+            LoopbackServer probe;
+            port = probe.port();
+        }  // closed: the collector stays down
+        TempDir dir;
+        TraceSettings s = settingsFor(dir.file("spans.jsonl"), "http://127.0.0.1:" + std::to_string(port));
+        s.queueSize = 2;
+        s.retries = 1000;
+        s.shutdownTimeoutMs = 200;
+        SpanReporter reporter(s, Poco::Logger::get("test.tracing"));
+        reporter.start();
+        auto linesInFile = [&] { return parseLines(berth::test::readText(dir.file("spans.jsonl"))).size(); };
+        makeSpans(reporter.queue(), 2);  // as many as the queue holds (tracing.queue_size)
+        CPPUNIT_ASSERT(
+            berth::test::eventually([&] { return linesInFile() == 2; }, std::chrono::milliseconds(5000)));
+        // The collector's backlog is full (2): its excess is dropped, the file still gets them all.
+        makeSpans(reporter.queue(), 2);
+        CPPUNIT_ASSERT(
+            berth::test::eventually([&] { return linesInFile() == 4; }, std::chrono::milliseconds(5000)));
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), reporter.dropped());
+        makeSpans(reporter.queue(), 2);  // maybe still queued at stop: written and counted too
+        reporter.stop();
+        CPPUNIT_ASSERT_EQUAL(std::size_t(6), linesInFile());
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(6), reporter.dropped());  // the collector never took any
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), reporter.reported());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), reporter.queued());
+    }
+
+    void testUnwritableFileErrorIsRateLimited() {
+        Poco::AutoPtr<berth::test::CaptureChannel> capture(new berth::test::CaptureChannel);
+        Poco::Logger& logger = Poco::Logger::get("test.tracing.unwritable");
+        logger.setChannel(capture);
+        TraceSettings s = settingsFor("/dev/full", "");  // every write fails (ENOSPC)
+        s.fileRotateBytes = 0;
+        SpanReporter reporter(s, logger);
+        reporter.start();
+        for (int round = 1; round <= 3; ++round) {
+            makeSpans(reporter.queue(), 2);
+            CPPUNIT_ASSERT(
+                berth::test::eventually([&] { return reporter.dropped() == std::uint64_t(2 * round); },
+                                        std::chrono::milliseconds(5000)));
+        }
+        reporter.stop();
+        std::size_t errors = 0;
+        for (const std::string& line : capture->lines)
+            if (line.find("cannot append to /dev/full") != std::string::npos) ++errors;
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), errors);  // three failed flushes, one error within 10 s
+        logger.setChannel(nullptr);
+    }
+
+    void testLongDurationSaturates() {
+        // u32 µs holds ~71.6 minutes: a longer span reports the most it can, never a short wrap.
+        const std::int64_t minute = 60LL * 1000000;
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(71 * minute), spanDurationUs(71 * minute));
+        CPPUNIT_ASSERT_EQUAL(UINT32_MAX, spanDurationUs(72 * minute));
+        CPPUNIT_ASSERT_EQUAL(UINT32_MAX, spanDurationUs(30 * 24 * 60 * minute));
+        CPPUNIT_ASSERT_EQUAL(std::uint32_t(0), spanDurationUs(-5));
+    }
+
+    void testSpansDroppedWithAccessRecordsAreCounted() {
+        // No access log writer running: past its 8 MB, records are dropped, and their spans with them.
+        TempDir dir;
+        SpanReporter reporter(settingsFor(dir.file("spans.jsonl"), ""), Poco::Logger::get("test.tracing"));
+        Route route;
+        route.pattern = RoutePattern::compile("/long");
+        ServerSpan span;
+        span.route = &route;
+        span.startUs = steadyMicros();
+        std::memcpy(span.spanHex, "a2fb4a1d1a96d312", 16);
+        const std::string requestId = "463ac35c9f6413ad48485a3953bb6124";
+        const std::string path = "/" + std::string(60000, 'p');
+        AccessRecord record;
+        record.status = 200;
+        record.method = static_cast<std::uint8_t>(berth::Method::Get);
+        record.path = path;
+        record.requestId = requestId;
+        record.traceId = record.requestId;
+        record.span = {reinterpret_cast<const char*>(&span), sizeof span};
+        AccessLog log(dir.file("access.log"), 0, 1);
+        log.setSpanListener(&reporter);
+        AccessLog::Shard* shard = log.createShard();
+        for (int i = 0; i < 200; ++i) log.record(shard, record);
+        CPPUNIT_ASSERT(log.dropped() > 0);
+        CPPUNIT_ASSERT_EQUAL(log.dropped(), reporter.dropped());
+        log.stop();
     }
 
     void testAccessLogHandover() {

@@ -101,6 +101,10 @@ class TraceSettingsTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT_EQUAL(std::string("/api/v2/spans"), t.zipkinPath);
         t = load({{"tracing.zipkin.url", "http://collector"}}, problems);
         CPPUNIT_ASSERT_EQUAL(80, t.zipkinPort);
+        // "/" alone is the collector's root, which answers 404: the default path instead.
+        t = load({{"tracing.zipkin.url", "http://zipkin:9411/"}}, problems);
+        CPPUNIT_ASSERT_MESSAGE(all(problems), problems.empty());
+        CPPUNIT_ASSERT_EQUAL(std::string("/api/v2/spans"), t.zipkinPath);
     }
 
     void testProblems() {

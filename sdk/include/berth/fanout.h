@@ -32,7 +32,8 @@
 ///   give it a TaskRequest. The host waits for lingering tasks before stopping plugins.
 /// - When the executor's queue (fanout.max_queued) has no room for the tasks: ApiError 503 (code
 ///   50303), nothing runs. gather inside a task is allowed: the task runs the inner tasks that no
-///   executor thread has taken yet itself, so nesting never deadlocks.
+///   executor thread has taken yet itself, so nesting never deadlocks; it starts none after its
+///   timeout (those are cancelled: 504 as above).
 /// - Callables must be copyable (they are stored in std::function).
 
 #include <chrono>

@@ -76,6 +76,9 @@ struct MockCall {
     std::string body;
     std::uint64_t connection = 0;  ///< which TCP connection: 1 for the first the mock accepted, …
     bool matched = false;          ///< a route answered it (false: the 404)
+    /// When the whole request (head and body) had arrived, before any delay(): calls of several
+    /// mocks tell whether the code under test made them at once.
+    std::chrono::steady_clock::time_point receivedAt;
 
     /// The first value of a header (any case), or "" when absent.
     std::string header(std::string_view name) const;
@@ -266,8 +269,10 @@ class ApiClient {
 /// Settings, each layer over the one before: the `config` file (berth.properties; the plugins'
 /// settings come from its plugins.conf_dir); the local services of the environment, the way
 /// `eval "$(scripts/postgres env)"` and `eval "$(scripts/redis env)"` export them (BERTH_PG_HOST,
-/// _PORT, _USER, _PASSWORD, _TEST_DATABASE for every db.<name>, without replicas; BERTH_REDIS_HOST,
-/// _PORT, _PASSWORD, _DB for redis.* when the file sets redis.host); the kit's own (server.address
+/// _PORT, _USER, _PASSWORD, _TEST_DATABASE for every db.<name>; BERTH_REDIS_HOST, _PORT,
+/// _PASSWORD, _DB for redis.* when the file sets redis.host), each only when set (set to "" is an
+/// empty value, e.g. no password; unset keeps the file's value), db.<name>.replicas always empty;
+/// the kit's own (server.address
 /// 127.0.0.1, a free server.port, the test's plugins, a fresh db.<name>.schema with auto_migrate,
 /// a fresh redis.key_prefix, the access log in dir()); and last the test's set()/unset()/setPlugin().
 /// Relative paths of the test's settings (tracing.file = spans.jsonl) are resolved against dir().
